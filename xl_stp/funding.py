@@ -1,0 +1,176 @@
+"""The capital funding waterfall, from the programme to the residual DH requirement.
+
+    programme
+      less approved to date
+      less internally funded (depreciation, retained surpluses)
+    = external funding requirement
+      less each alternative source, in a chosen order (site disposals, PF2, charitable,
+      commercial, local authority ...)
+    = DH funding requirement (the residual)
+
+Sign convention: the programme and the requirements are positive; every deduction is shown
+negative (in brackets), as the LLR summary tables print them. Deductions may be *entered* either
+way round (all positive or all in brackets per source). Money in £000 unless the caller's
+figures are in £m — the arithmetic does not care, the labels do.
+
+The residual is not capped at zero: in a year when receipts exceed spend the DH requirement is
+negative, and :attr:`FundingWaterfall.over_funded` says so. LLR acute configuration 2020/21 (£m):
+98.2 external requirement, less site disposal 28.4, PF2 70.2 and Welcome Centre 10.0, gives a DH
+requirement of (10.4).
+
+>>> w = funding_waterfall([109.0], {"Site disposal": [-28.4], "PF2": [-70.2], "Welcome Centre": [-10.0]}, internal=[10.8])
+>>> round(float(w.external_requirement[0]), 1), round(float(w.dh_requirement[0]), 1)
+(98.2, -10.4)
+>>> w.over_funded.tolist()
+[True]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from . import _arrays
+from .errors import STPError
+from .years import Timeline
+
+#: LLR's order of alternative sources, used when a caller gives none.
+STANDARD_SOURCES: tuple[str, ...] = ("Site disposals", "PF2", "Charitable", "Commercially funded", "Local authority funded")
+
+
+@dataclass(frozen=True)
+class FundingWaterfall:
+    """Each step of the waterfall by year (last axis); deductions held as positive magnitudes."""
+
+    programme: np.ndarray
+    approved: np.ndarray
+    internal: np.ndarray
+    source_names: tuple[str, ...]
+    sources: tuple[np.ndarray, ...]
+
+    @property
+    def external_requirement(self) -> np.ndarray:
+        """Programme less approved to date less internally funded."""
+        return self.programme - self.approved - self.internal
+
+    @property
+    def alternative_funding(self) -> np.ndarray:
+        """All alternative sources together (positive magnitude)."""
+        total = np.zeros(np.broadcast_shapes(self.programme.shape, *(s.shape for s in self.sources)))
+        for s in self.sources:
+            total = total + s
+        return total
+
+    @property
+    def dh_requirement(self) -> np.ndarray:
+        """External requirement less alternative funding; negative where sources exceed it."""
+        return self.external_requirement - self.alternative_funding
+
+    @property
+    def over_funded(self) -> np.ndarray:
+        """True in each year (and programme) whose DH requirement is negative."""
+        return self.dh_requirement < 0
+
+    def warnings(self, timeline: Timeline | None = None, tolerance: float = 0.0) -> list[str]:
+        """One sentence per year whose total DH requirement is negative."""
+        dh = self.dh_requirement
+        by_year = dh.sum(axis=0) if dh.ndim > 1 else dh
+        out = []
+        for i, v in enumerate(np.atleast_1d(by_year)):
+            if v < -tolerance:
+                label = timeline.labels[i] if timeline is not None else f"year {i + 1}"
+                out.append(f"{label}: DH funding requirement is negative ({-v:,.1f}): funding sources exceed the external requirement")
+        return out
+
+    def rows(self) -> list[tuple[str, np.ndarray]]:
+        """The published table as (label, signed values by year): deductions negative."""
+        rows: list[tuple[str, np.ndarray]] = [("Programme", self.programme)]
+        if self.approved.any():
+            rows.append(("Approved to date", -self.approved))
+        if self.internal.any():
+            rows.append(("Internally funded", -self.internal))
+        rows.append(("External funding requirement", self.external_requirement))
+        rows.extend((name, -values) for name, values in zip(self.source_names, self.sources))
+        rows.append(("DH funding requirement", self.dh_requirement))
+        return rows
+
+    def table(self) -> tuple[list[str], np.ndarray]:
+        """Row labels and a rows x (years + Total) matrix, summed over programmes if several."""
+        labels, values = [], []
+        for label, v in self.rows():
+            v = np.broadcast_to(v, self.programme.shape)
+            v = v.sum(axis=0) if v.ndim > 1 else v
+            labels.append(label)
+            values.append(np.append(v, v.sum()))
+        return labels, np.vstack(values)
+
+
+def funding_waterfall(
+    programme: Any,
+    sources: Mapping[str, Any] | Sequence[Any] | np.ndarray = (),
+    *,
+    approved: Any = 0.0,
+    internal: Any = 0.0,
+    order: Sequence[str] | None = None,
+    names: Sequence[str] | None = None,
+) -> FundingWaterfall:
+    """Build the waterfall.
+
+    ``programme``: spend by year (one row), or programmes/schemes x years.
+    ``sources``: a mapping of source name to amounts (same shape as ``programme`` or one row of
+    years shared by all programmes), or a sources x years array with ``names``.
+    ``approved``, ``internal``: amounts already funded, same shapes.
+    ``order``: the order of the sources in the waterfall (names from ``sources``; every source
+    must appear once). The residual does not depend on the order; the table rows do.
+    """
+    prog = _arrays.amounts(programme, "programme", ndim=2)
+    if prog.ndim == 0:
+        prog = prog.reshape(1)
+    shape = prog.shape
+
+    def fit(values: Any, argument: str) -> np.ndarray:
+        arr = _arrays.proceeds(values, argument, ndim=2)
+        if arr.ndim == 0:
+            return np.broadcast_to(arr, shape)
+        if arr.shape == shape or arr.shape == shape[-1:] or (arr.ndim == 2 and arr.shape == (1, shape[-1])):
+            return arr if arr.ndim <= len(shape) else arr.reshape(shape[-1])
+        _arrays.years_match(prog, "programme", arr, argument)
+        raise STPError(argument, f"has {arr.shape[0]} rows, programme has {shape[0]}")
+
+    if isinstance(sources, Mapping):
+        items = list(sources.items())
+    else:
+        arr = np.asarray(sources, dtype=object) if not isinstance(sources, np.ndarray) else sources
+        if arr.size == 0:
+            items = []
+        else:
+            rows = list(arr) if arr.ndim == 2 else [arr]
+            if names is None:
+                names = [STANDARD_SOURCES[i] if i < len(STANDARD_SOURCES) else f"Source {i + 1}" for i in range(len(rows))]
+            if len(names) != len(rows):
+                raise STPError("names", f"has {len(names)} names for {len(rows)} source rows")
+            items = list(zip(names, rows))
+    seen: set[str] = set()
+    for name, _ in items:
+        if name in seen:
+            raise STPError("sources", f"names {name!r} twice")
+        seen.add(name)
+    if order is not None:
+        by_name = dict(items)
+        unknown = [o for o in order if o not in by_name]
+        if unknown:
+            raise STPError("order", f"names {unknown[0]!r}, which is not one of the sources ({', '.join(by_name)})")
+        missing = [n for n in by_name if n not in order]
+        if missing or len(set(order)) != len(order):
+            raise STPError("order", f"must list every source once; missing or repeated: {', '.join(missing) or 'repeated name'}")
+        items = [(o, by_name[o]) for o in order]
+    fitted = tuple(fit(v, str(n)) for n, v in items)
+    return FundingWaterfall(
+        programme=prog,
+        approved=fit(approved, "approved"),
+        internal=fit(internal, "internal"),
+        source_names=tuple(str(n) for n, _ in items),
+        sources=fitted,
+    )
