@@ -86,12 +86,12 @@ class FundingWaterfall:
 
     def rows(self) -> list[tuple[str, np.ndarray]]:
         """The published table as (label, signed values by year): deductions negative."""
-        rows: list[tuple[str, np.ndarray]] = [("Programme", self.programme)]
-        if self.approved.any():
-            rows.append(("Approved to date", -self.approved))
-        if self.internal.any():
-            rows.append(("Internally funded", -self.internal))
-        rows.append(("External funding requirement", self.external_requirement))
+        rows: list[tuple[str, np.ndarray]] = [
+            ("Programme", self.programme),
+            ("Approved to date", -self.approved),
+            ("Internally funded", -self.internal),
+            ("External funding requirement", self.external_requirement),
+        ]
         rows.extend((name, -values) for name, values in zip(self.source_names, self.sources))
         rows.append(("DH funding requirement", self.dh_requirement))
         return rows

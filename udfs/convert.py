@@ -1,0 +1,255 @@
+"""Excel values -> core types, and core results -> Excel values.
+
+What an argument looks like when it reaches a UDF (xlwings' documented rules, which our own
+converter follows so that the same code works under classic xlwings on Windows, under xlwings
+Server/Lite, in the batch engine and in tests):
+
+- a single cell or a literal: a scalar — ``float`` for numbers (xlwings reads every number as
+  float), ``str`` for text, ``bool``, ``datetime`` for a date-formatted cell in classic Excel (a
+  serial number under Office.js), ``None`` for a blank;
+- a range: with ``ndim=2`` (which every range argument of ours asks for) a list of rows, each a
+  list of cell values, so a row of years arrives as ``[[a, b, c]]`` and a column of schemes as
+  ``[[a], [b], [c]]``; without ``ndim`` xlwings flattens a one-row or one-column range to a flat
+  list — we accept that too and read it as one row;
+- xlwings Server / Office.js sends every argument as a 2-D matrix, even a single cell (``[[x]]``);
+- an Excel error cell (``#N/A``, ``#REF!`` …): with ``err_to_str=True`` (which we ask for) its
+  text, e.g. ``'#N/A'``; classic COM may also hand over the raw error code (an int such as
+  -2146826246), and xlwings without ``err_to_str`` gives ``None``.
+
+Blank cells in a money range count as 0 (the help text says so). Anything else that is not a
+number — text, TRUE/FALSE, a date, an error, NaN, infinity — is refused with a message naming the
+argument and the cell's position in the range.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from itertools import chain
+from typing import Any, Sequence
+
+import numpy as np
+
+from xl_stp.errors import STPError
+
+#: Excel's error values as text (what ``err_to_str=True`` yields).
+EXCEL_ERRORS = frozenset({
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+    "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+})
+#: COM error codes as classic Excel passes them without conversion.
+COM_ERRORS = {
+    -2146826288: "#NULL!", -2146826281: "#DIV/0!", -2146826273: "#VALUE!", -2146826265: "#REF!",
+    -2146826259: "#NAME?", -2146826252: "#NUM!", -2146826246: "#N/A",
+}
+_NUMBER_TYPES = (int, float, np.integer, np.floating)
+
+
+def is_error(value: Any) -> bool:
+    return (isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS) or (
+        type(value) is int and value in COM_ERRORS)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "a blank"
+    if isinstance(value, (bool, np.bool_)):
+        return f"the logical value {str(bool(value)).upper()}"
+    if isinstance(value, str):
+        return f"the error {value.strip().upper()}" if is_error(value) else f"text {value[:40]!r}"
+    if type(value) is int and value in COM_ERRORS:
+        return f"the error {COM_ERRORS[value]}"
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return f"a date ({value:%d/%m/%Y})"
+    if isinstance(value, _NUMBER_TYPES):
+        return "NaN (not a number)" if math.isnan(float(value)) else "an infinite number"
+    return f"a {type(value).__name__}"
+
+
+def block(value: Any, argument: str) -> list[list[Any]]:
+    """Any Excel-shaped value as a rectangular list of rows."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        return [[value]]
+    if len(value) == 0:
+        raise STPError(argument, "is empty; expected a cell or a range")
+    if not any(isinstance(v, (list, tuple)) for v in value):
+        return [list(value)]  # a flat list: one row
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+    width = len(rows[0])
+    for i, r in enumerate(rows):
+        if len(r) != width or any(isinstance(v, (list, tuple)) for v in r):
+            raise STPError(argument, f"row {i + 1} has {len(r)} cells, row 1 has {width}; expected a rectangular range")
+    if width == 0:
+        raise STPError(argument, "is empty; expected a cell or a range")
+    return rows
+
+
+def _where(rows: list[list[Any]], i: int, j: int) -> str:
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return ""
+    if len(rows) == 1:
+        return f" in cell {j + 1} of the row"
+    if len(rows[0]) == 1:
+        return f" in cell {i + 1} of the column"
+    return f" at row {i + 1}, column {j + 1} of the range"
+
+
+def money(value: Any, argument: str, *, blank: float | None = 0.0) -> np.ndarray:
+    """A range (or single cell) of amounts as a 2-D float array; blanks become ``blank``.
+
+    Fast path: when every cell is a number or blank, the conversion is two numpy passes.
+    """
+    rows = block(value, argument)
+    flat = list(chain.from_iterable(rows))
+    types = set(map(type, flat))
+    plain = all(t is type(None) or (issubclass(t, _NUMBER_TYPES) and not issubclass(t, (bool, np.bool_))) for t in types)
+    if plain:
+        obj = np.array(rows, dtype=object)
+        blanks = np.equal(obj, None) if type(None) in types else None
+        if blanks is not None:
+            if blank is None and blanks.any():
+                i, j = np.argwhere(blanks)[0]
+                raise STPError(argument, f"expected a number{_where(rows, i, j)}, found a blank")
+            obj[blanks] = blank
+        arr = obj.astype(float)
+        finite = np.isfinite(arr)
+        if finite.all():
+            return arr
+        i, j = np.argwhere(~finite)[0]
+        raise STPError(argument, f"expected a finite number{_where(rows, i, j)}, found {_describe(rows[i][j])}")
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            if v is None:
+                continue
+            if isinstance(v, _NUMBER_TYPES) and not isinstance(v, (bool, np.bool_)) and math.isfinite(float(v)) and not (type(v) is int and v in COM_ERRORS):
+                continue
+            raise STPError(argument, f"expected a number{_where(rows, i, j)}, found {_describe(v)}")
+    raise STPError(argument, "expected numbers")  # unreachable in practice
+
+
+def vector(value: Any, argument: str) -> np.ndarray:
+    """A single row or column of amounts as a flat array (blanks as 0)."""
+    arr = money(value, argument)
+    if arr.shape[0] != 1 and arr.shape[1] != 1:
+        raise STPError(argument, f"is {arr.shape[0]} rows by {arr.shape[1]} columns; expected a single row or column")
+    return arr.reshape(-1)
+
+
+def scalar(value: Any, argument: str) -> Any:
+    """One cell's value out of whatever shape it came in (``[[x]]``, ``[x]`` or ``x``)."""
+    rows = block(value, argument)
+    if len(rows) != 1 or len(rows[0]) != 1:
+        raise STPError(argument, f"expected a single cell, got a range of {len(rows)} x {len(rows[0])}")
+    return rows[0][0]
+
+
+def number(value: Any, argument: str, default: float | None = None) -> float:
+    """One number; a blank (or an omitted optional argument) gives ``default``."""
+    v = scalar(value, argument) if value is not None else None
+    if v is None:
+        if default is None:
+            raise STPError(argument, "is blank; expected a number")
+        return float(default)
+    if isinstance(v, str) and not is_error(v):
+        try:  # a percentage typed as text, e.g. '3.5%'
+            text = v.strip()
+            return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            pass
+    if isinstance(v, _NUMBER_TYPES) and not isinstance(v, (bool, np.bool_)) and not (type(v) is int and v in COM_ERRORS) and math.isfinite(float(v)):
+        return float(v)
+    raise STPError(argument, f"expected a number, found {_describe(v)}")
+
+
+def whole(value: Any, argument: str, default: int | None = None, minimum: int | None = None) -> int:
+    x = number(value, argument, None if default is None else float(default))
+    if not float(x).is_integer():
+        raise STPError(argument, f"expected a whole number, found {x:g}")
+    if minimum is not None and x < minimum:
+        raise STPError(argument, f"expected {minimum} or more, found {int(x)}")
+    return int(x)
+
+
+def text(value: Any, argument: str, default: str | None = None, choices: Sequence[str] | None = None) -> str:
+    v = scalar(value, argument) if value is not None else None
+    if v is None or (isinstance(v, str) and not v.strip()):
+        if default is None:
+            raise STPError(argument, "is blank; expected text")
+        return default
+    if not isinstance(v, str) or is_error(v):
+        raise STPError(argument, f"expected text, found {_describe(v)}")
+    out = v.strip()
+    if choices is not None and out.lower() not in choices:
+        raise STPError(argument, f"expected one of {', '.join(choices)}, found {out!r}")
+    return out.lower() if choices is not None else out
+
+
+def flag(value: Any, argument: str, default: bool = False) -> bool:
+    v = scalar(value, argument) if value is not None else None
+    if v is None:
+        return default
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, _NUMBER_TYPES) and float(v) in (0.0, 1.0):
+        return bool(v)
+    if isinstance(v, str) and v.strip().upper() in ("TRUE", "FALSE"):
+        return v.strip().upper() == "TRUE"
+    raise STPError(argument, f"expected TRUE or FALSE, found {_describe(v)}")
+
+
+def labels(value: Any, argument: str) -> list[str]:
+    """Names from a row or column of cells (numbers are written as text)."""
+    rows = block(value, argument)
+    if len(rows) != 1 and len(rows[0]) != 1:
+        raise STPError(argument, "expected a single row or column of names")
+    out = []
+    for v in chain.from_iterable(rows):
+        if v is None or is_error(v) or isinstance(v, (bool, np.bool_)):
+            raise STPError(argument, f"expected names, found {_describe(v)}")
+        out.append(v.strip() if isinstance(v, str) else f"{v:g}")
+    return out
+
+
+def split_labels(value: Any, argument: str) -> tuple[list[str] | None, Any]:
+    """If the first column of a range is all text (row labels, as finance tables have), split it
+    off: returns (labels, the rest); otherwise (None, the range unchanged)."""
+    rows = block(value, argument)
+    first = [r[0] for r in rows]
+    if len(rows[0]) > 1 and all(isinstance(v, str) and not is_error(v) and v.strip() for v in first):
+        return [v.strip() for v in first], [r[1:] for r in rows]
+    return None, rows
+
+
+# ---- results -------------------------------------------------------------------------------
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return f if math.isfinite(f) else "#NUM!"
+    if isinstance(v, np.integer):
+        return float(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def out_row(values: Any) -> list[list[Any]]:
+    """A 1-d result as one row (so a by-year result spills across the year columns)."""
+    return [[_cell(v) for v in np.asarray(values, dtype=object).reshape(-1)]]
+
+
+def out_table(values: Any, row_labels: Sequence[str] | None = None) -> list[list[Any]]:
+    """A 2-d result as rows of cells, optionally with a label column in front."""
+    arr = np.asarray(values, dtype=object)
+    if arr.ndim < 2:
+        arr = arr.reshape(1, -1)
+    rows = [[_cell(v) for v in r] for r in arr]
+    if row_labels is not None:
+        rows = [[label] + r for label, r in zip(row_labels, rows)]
+    return rows
+
+
+def out_scalar(value: Any) -> Any:
+    return _cell(np.asarray(value).reshape(-1)[0] if np.ndim(value) else value)
