@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from xl_stp import STPError, Timeline, funding_waterfall
+
+# LLR 'Acute Configuration' summary, £m: Prior years, 2016/17 ... 2020/21
+PROGRAMME = [62.9, 20.5, 29.4, 52.2, 89.0, 109.0]
+APPROVED = [-50.7, 0, 0, 0, 0, 0]
+INTERNAL = [-12.2, -4.5, -4.7, -9.2, -18.6, -10.8]
+SOURCES = {
+    "Site disposal": [0, 0, 0, 0, 0, -28.4],
+    "PF2": [0, 0, 0, 0, -27.2, -70.2],
+    "Welcome Centre": [0, 0, 0, 0, -2.0, -10.0],
+}
+
+
+def test_llr_acute_waterfall_by_year():
+    w = funding_waterfall(PROGRAMME, SOURCES, approved=APPROVED, internal=INTERNAL)
+    assert np.allclose(w.external_requirement, [0, 16.0, 24.7, 43.0, 70.4, 98.2])
+    assert np.allclose(w.dh_requirement, [0, 16.0, 24.7, 43.0, 41.2, -10.4])
+    assert w.over_funded.tolist() == [False] * 5 + [True]
+    assert w.warnings(Timeline(2015, 6)) == ["2020/21: DH funding requirement is negative (10.4): funding sources exceed the external requirement"]
+
+
+def test_table_rows_signs_and_totals():
+    w = funding_waterfall(PROGRAMME, SOURCES, approved=APPROVED, internal=INTERNAL)
+    labels, table = w.table()
+    assert labels == ["Programme", "Approved to date", "Internally funded", "External funding requirement",
+                      "Site disposal", "PF2", "Welcome Centre", "DH funding requirement"]
+    totals = dict(zip(labels, table[:, -1]))
+    assert totals["Programme"] == pytest.approx(363.0)
+    assert totals["External funding requirement"] == pytest.approx(252.3)
+    assert totals["PF2"] == pytest.approx(-97.4)  # the table prints (97.3): its own rounding
+    assert totals["DH funding requirement"] == pytest.approx(114.5)
+    # every deduction is shown in brackets
+    assert (table[1:3] <= 0).all() and (table[4:7] <= 0).all()
+
+
+def test_order_changes_rows_not_residual():
+    a = funding_waterfall(PROGRAMME, SOURCES, approved=APPROVED, internal=INTERNAL)
+    b = funding_waterfall(PROGRAMME, SOURCES, approved=APPROVED, internal=INTERNAL, order=["PF2", "Welcome Centre", "Site disposal"])
+    assert b.source_names == ("PF2", "Welcome Centre", "Site disposal")
+    assert np.array_equal(a.dh_requirement, b.dh_requirement)
+
+
+def test_sources_as_array_with_standard_names():
+    w = funding_waterfall([10, 10], [[2, 0], [3, 4]])
+    assert w.source_names == ("Site disposals", "PF2")
+    assert w.dh_requirement.tolist() == [5, 6]
+
+
+def test_many_programmes_at_once():
+    prog = np.array([[10.0, 20.0], [5.0, 5.0]])
+    w = funding_waterfall(prog, {"LA": [1.0, 1.0]})
+    assert w.dh_requirement.tolist() == [[9, 19], [4, 4]]
+    labels, table = w.table()
+    assert table[-1].tolist() == [13, 23, 36]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(order=["PF2", "Nope", "Site disposal"]), "order: names 'Nope', which is not one of the sources"),
+    (dict(order=["PF2", "Site disposal"]), "order: must list every source once; missing or repeated: Welcome Centre"),
+    (dict(internal=[1, 2, 3]), "internal: has 3 years, programme has 6"),
+])
+def test_bad_arguments_are_named(kwargs, message):
+    with pytest.raises(STPError) as e:
+        funding_waterfall(PROGRAMME, SOURCES, **kwargs)
+    assert message in str(e.value)
+
+
+def test_source_mixing_signs_is_refused():
+    with pytest.raises(STPError, match="PF2: mixes positive and negative"):
+        funding_waterfall([10, 10], {"PF2": [1, -1]})
