@@ -105,6 +105,8 @@ def money(value: Any, argument: str, *, blank: float | None = 0.0) -> np.ndarray
     flat = list(chain.from_iterable(rows))
     types = set(map(type, flat))
     plain = all(t is type(None) or (issubclass(t, _NUMBER_TYPES) and not issubclass(t, (bool, np.bool_))) for t in types)
+    if plain and int in types:  # classic COM may pass error cells as int error codes
+        plain = not any(type(v) is int and v in COM_ERRORS for v in flat)
     if plain:
         obj = np.array(rows, dtype=object)
         blanks = np.equal(obj, None) if type(None) in types else None

@@ -158,11 +158,11 @@ def _waterfall(programme, sources, order, approved, internal):
     prog = cv.money(programme, "programme")
     if prog.shape[0] == 1:
         prog = prog.reshape(-1)
+    if names is None:
+        names = [f"sources row {i + 1}" for i in range(src.shape[0])]
     wanted = None
-    if order is not None:
-        wanted = cv.labels(order, "order")
-        if names is None:  # positions 1..k when the sources carry no names
-            names = [f"{i + 1}" for i in range(src.shape[0])]
+    if order is not None:  # names, or positions 1..k
+        wanted = [names[int(w) - 1] if w.isdigit() and 1 <= int(w) <= len(names) else w for w in cv.labels(order, "order")]
     return core.funding_waterfall(prog, src, names=names, order=wanted,
                                   approved=0.0 if approved is None else cv.money(approved, "approved").reshape(-1),
                                   internal=0.0 if internal is None else cv.money(internal, "internal").reshape(-1))

@@ -147,10 +147,10 @@ def udf(*args: Arg, returns: str, registry: Registry = REGISTRY) -> Callable[[Ca
         def call(*values: Any) -> Any:
             if len(values) > len(args):
                 return f"{ERROR_PREFIX} {name} takes at most {len(args)} arguments, got {len(values)}"
+            required = sum(1 for a in args if not a.optional)
+            if len(values) < required:
+                return f"{ERROR_PREFIX} {args[len(values)].name}: is required"
             values = values + (None,) * (len(args) - len(values))
-            for a, v in zip(args, values):
-                if v is None and not a.optional:
-                    return f"{ERROR_PREFIX} {a.name}: is required"
             try:
                 return body(*values)
             except STPError as exc:

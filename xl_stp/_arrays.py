@@ -105,6 +105,8 @@ def per_year(values: Any, argument: str, n_years: int, *, rows: int | None = Non
     """
     arr = amounts(values, argument, ndim=2)
     target = (n_years,) if rows is None else (rows, n_years)
+    if arr.size == 1:
+        arr = arr.reshape(())
     if arr.ndim == 0:
         return np.broadcast_to(arr, target).astype(float)
     if arr.ndim == 1:
