@@ -45,7 +45,8 @@ def test_rephase_whole_and_fractional_years():
     (lambda: phase(100, [1, -1, 2]), "profile: expected zero or more at position 2, found -1"),
     (lambda: phase(100, [0, 0]), "profile: weights add up to zero"),
     (lambda: phase(100, "straight", 3, start=-1), "start: expected 0 or more, found -1"),
-    (lambda: rephase([1, 2], -1), "slip: expected zero or more years of delay"),
+    (lambda: rephase([1, 2], -1), "slip: expected from 0 to 1000 years of delay"),
+    (lambda: phase(100, "straight", 10**9), "years: expected at most 1000, found 1000000000"),
     (lambda: profile_weights([1, 2], 3), "profile: has 2 weights but years is 3"),
 ])
 def test_bad_phasing_input(call, message):

@@ -74,15 +74,15 @@ def block(value: Any, argument: str) -> list[list[Any]]:
         return [[value]]
     if len(value) == 0:
         raise STPError(argument, "is empty; expected a cell or a range")
-    if not any(isinstance(v, (list, tuple)) for v in value):
+    if not isinstance(value[0], (list, tuple)) and not any(isinstance(v, (list, tuple)) for v in value):
         return [list(value)]  # a flat list: one row
-    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+    rows = [r if type(r) is list else list(r) if isinstance(r, tuple) else [r] for r in value]
     width = len(rows[0])
-    for i, r in enumerate(rows):
-        if len(r) != width or any(isinstance(v, (list, tuple)) for v in r):
-            raise STPError(argument, f"row {i + 1} has {len(r)} cells, row 1 has {width}; expected a rectangular range")
     if width == 0:
         raise STPError(argument, "is empty; expected a cell or a range")
+    if len(set(map(len, rows))) != 1:
+        i = next(i for i, r in enumerate(rows) if len(r) != width)
+        raise STPError(argument, f"row {i + 1} has {len(rows[i])} cells, row 1 has {width}; expected a rectangular range")
     return rows
 
 
@@ -99,7 +99,8 @@ def _where(rows: list[list[Any]], i: int, j: int) -> str:
 def money(value: Any, argument: str, *, blank: float | None = 0.0) -> np.ndarray:
     """A range (or single cell) of amounts as a 2-D float array; blanks become ``blank``.
 
-    Fast path: when every cell is a number or blank, the conversion is two numpy passes.
+    Fast path: when every cell is a number or blank, one pass to fill the blanks and one numpy
+    conversion.
     """
     rows = block(value, argument)
     flat = list(chain.from_iterable(rows))
@@ -108,14 +109,13 @@ def money(value: Any, argument: str, *, blank: float | None = 0.0) -> np.ndarray
     if plain and int in types:  # classic COM may pass error cells as int error codes
         plain = not any(type(v) is int and v in COM_ERRORS for v in flat)
     if plain:
-        obj = np.array(rows, dtype=object)
-        blanks = np.equal(obj, None) if type(None) in types else None
-        if blanks is not None:
-            if blank is None and blanks.any():
-                i, j = np.argwhere(blanks)[0]
+        if type(None) in types:
+            if blank is None:
+                k = flat.index(None)
+                i, j = divmod(k, len(rows[0]))
                 raise STPError(argument, f"expected a number{_where(rows, i, j)}, found a blank")
-            obj[blanks] = blank
-        arr = obj.astype(float)
+            flat = [blank if v is None else v for v in flat]
+        arr = np.array(flat, dtype=float).reshape(len(rows), len(rows[0]))
         finite = np.isfinite(arr)
         if finite.all():
             return arr
@@ -239,15 +239,18 @@ def _cell(v: Any) -> Any:
 
 def out_row(values: Any) -> list[list[Any]]:
     """A 1-d result as one row (so a by-year result spills across the year columns)."""
-    return [[_cell(v) for v in np.asarray(values, dtype=object).reshape(-1)]]
+    return out_table(np.asarray(values).reshape(1, -1))
 
 
 def out_table(values: Any, row_labels: Sequence[str] | None = None) -> list[list[Any]]:
     """A 2-d result as rows of cells, optionally with a label column in front."""
-    arr = np.asarray(values, dtype=object)
+    arr = np.asarray(values)
     if arr.ndim < 2:
         arr = arr.reshape(1, -1)
-    rows = [[_cell(v) for v in r] for r in arr]
+    if arr.dtype.kind == "f" and np.isfinite(arr).all():
+        rows = arr.tolist()  # plain Python floats, in one C-level pass
+    else:
+        rows = [[_cell(v) for v in r] for r in arr.astype(object)]
     if row_labels is not None:
         rows = [[label] + r for label, r in zip(row_labels, rows)]
     return rows

@@ -129,6 +129,13 @@ def _xlwings():
     return xw
 
 
+def _blank(value: Any) -> bool:
+    """An omitted or blank single cell, however it is wrapped (Office.js sends ``[[None]]``)."""
+    while isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def udf(*args: Arg, returns: str, registry: Registry = REGISTRY) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an Excel function. The decorated body receives the raw Excel values (converted
     by the body itself with :mod:`udfs.convert`, one line per argument) and returns an Excel
@@ -150,6 +157,7 @@ def udf(*args: Arg, returns: str, registry: Registry = REGISTRY) -> Callable[[Ca
             required = sum(1 for a in args if not a.optional)
             if len(values) < required:
                 return f"{ERROR_PREFIX} {args[len(values)].name}: is required"
+            values = tuple(None if a.optional and _blank(v) else v for a, v in zip(args, values))
             values = values + (None,) * (len(args) - len(values))
             try:
                 return body(*values)

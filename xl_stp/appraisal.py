@@ -182,7 +182,7 @@ def capital_charges(capex: Any, life: Any, pdc_rate: Any = 0.035, in_use_lag: in
         raise STPError("pdc_rate", f"expected a rate such as 3.5% (0.035), found {rate:g}")
     lag = int(_arrays.amounts(in_use_lag, "in_use_lag", ndim=0))
     h = n if horizon is None else int(horizon)
-    if h < 1 or lag < 0:
+    if not 1 <= h <= 1000 or not 0 <= lag <= 1000:
         raise STPError("horizon" if h < 1 else "in_use_lag", "expected a positive number of years")
     spend = np.zeros((n_s, h))
     spend[:, : min(n, h)] = c[:, : min(n, h)]

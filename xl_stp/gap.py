@@ -32,7 +32,7 @@ import numpy as np
 
 from . import _arrays
 from .errors import STPError
-from .years import Timeline
+from .years import MAX_YEARS, Timeline
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,8 @@ def _years(years: Any) -> int:
         return years.n
     if isinstance(years, (list, tuple, np.ndarray)):
         return Timeline.from_labels(years).n
-    if isinstance(years, bool) or not isinstance(years, (int, float, np.integer, np.floating)) or not float(years).is_integer() or years < 1:
-        raise STPError("years", f"expected a number of years (1 or more) or a row of year labels, found {years!r}")
+    if isinstance(years, bool) or not isinstance(years, (int, float, np.integer, np.floating)) or not float(years).is_integer() or not 1 <= years <= MAX_YEARS:
+        raise STPError("years", f"expected a number of years (1 to {MAX_YEARS}) or a row of year labels, found {years!r}")
     return int(years)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import _arrays
 from .errors import STPError
+from .years import MAX_YEARS
 
 PROFILES: tuple[str, ...] = ("straight", "front", "back", "s-curve")
 _ALIASES = {
@@ -45,6 +46,8 @@ def _whole(value: Any, argument: str, minimum: int) -> int:
         raise STPError(argument, f"expected a whole number, found {value!r}")
     if int(value) < minimum:
         raise STPError(argument, f"expected {minimum} or more, found {int(value)}")
+    if int(value) > MAX_YEARS:
+        raise STPError(argument, f"expected at most {MAX_YEARS}, found {int(value)}")
     return int(value)
 
 
@@ -129,8 +132,8 @@ def rephase(amounts: Any, slip: float, horizon: int | None = None) -> np.ndarray
     if a.ndim == 0:
         a = a.reshape(1)
     sl = _arrays.amounts(slip, "slip", ndim=0)
-    if sl < 0:
-        raise STPError("slip", f"expected zero or more years of delay, found {float(sl):g}")
+    if not 0 <= sl <= MAX_YEARS:
+        raise STPError("slip", f"expected from 0 to {MAX_YEARS} years of delay, found {float(sl):g}")
     n = a.shape[-1]
     h = n if horizon is None else _whole(horizon, "horizon", 1)
     whole = int(np.floor(sl))

@@ -24,6 +24,9 @@ import numpy as np
 
 from .errors import STPError
 
+#: The longest timeline any calculation accepts (Green Book appraisals run to a few hundred years).
+MAX_YEARS = 1000
+
 _FULL = re.compile(r"^\s*(?:FY\s*)?(\d{4})\s*[/\-–]\s*(\d{2}|\d{4})\s*$", re.IGNORECASE)
 _SHORT = re.compile(r"^\s*(?:FY\s*)?(\d{2})\s*[/\-–]\s*(\d{2})\s*$", re.IGNORECASE)
 _FY = re.compile(r"^\s*FY\s*(\d{2}|\d{4})\s*$", re.IGNORECASE)
@@ -86,8 +89,8 @@ class Timeline:
     n: int
 
     def __post_init__(self) -> None:
-        if self.n < 1:
-            raise STPError("years", f"expected at least one year, got {self.n}")
+        if not 1 <= self.n <= MAX_YEARS:
+            raise STPError("years", f"expected from 1 to {MAX_YEARS} years, got {self.n}")
 
     @classmethod
     def of(cls, first: Any, n: int) -> "Timeline":
