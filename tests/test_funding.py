@@ -51,10 +51,12 @@ def test_sources_as_array_with_standard_names():
 
 def test_many_programmes_at_once():
     prog = np.array([[10.0, 20.0], [5.0, 5.0]])
-    w = funding_waterfall(prog, {"LA": [1.0, 1.0]})
-    assert w.dh_requirement.tolist() == [[9, 19], [4, 4]]
+    w = funding_waterfall(prog, {"LA": [[1.0, 1.0], [2.0, 0.0]]})  # a source per programme
+    assert w.dh_requirement.tolist() == [[9, 19], [3, 5]]
     labels, table = w.table()
-    assert table[-1].tolist() == [13, 23, 36]
+    assert table[-1].tolist() == [12, 24, 36]
+    whole = funding_waterfall(prog, {"LA": [1.0, 1.0]})  # one row: funds the programme as a whole
+    assert whole.dh_requirement.tolist() == [14, 24]
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -71,3 +73,17 @@ def test_bad_arguments_are_named(kwargs, message):
 def test_source_mixing_signs_is_refused():
     with pytest.raises(STPError, match="PF2: mixes positive and negative"):
         funding_waterfall([10, 10], {"PF2": [1, -1]})
+
+
+def test_source_rows_fund_a_multi_scheme_programme_once():
+    """LLR community summary: eight scheme rows and three source rows (£m); the sources fund the
+    programme as a whole, so the DH requirement is 13.9 and not external less 8x the sources."""
+    schemes = [
+        [0, 0, 0, 1.4, 0], [0, 2.0, 0, 0, 2.0], [0, 0, 7.7, 0, 0], [0, 0, 0, 3.9, 0],
+        [0, 0, 8.6, 0, 0], [0, 0, 0, 0, 8.0], [0, 0, 0, 0, 7.5], [0, 0, 0, 0, 1.0],
+    ]
+    w = funding_waterfall(schemes, {"Disposals": [0, 0, -6.0, 0, -14.8], "Commercially funded": [0, 0, 0, -1.0, 0],
+                                    "Local Authority funded": [0, -2.0, -3.4, 0, -1.0]})
+    np.testing.assert_allclose(w.external_requirement, [0, 2.0, 16.3, 5.3, 18.5])
+    np.testing.assert_allclose(w.dh_requirement, [0, 0, 6.9, 4.3, 2.7], atol=1e-9)
+    assert w.dh_requirement.sum() == pytest.approx(13.9)

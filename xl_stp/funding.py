@@ -121,8 +121,9 @@ def funding_waterfall(
     """Build the waterfall.
 
     ``programme``: spend by year (one row), or programmes/schemes x years.
-    ``sources``: a mapping of source name to amounts (same shape as ``programme`` or one row of
-    years shared by all programmes), or a sources x years array with ``names``.
+    ``sources``: a mapping of source name to amounts (same shape as ``programme``, or one row of
+    years that funds the programme as a whole — the waterfall is then worked on the programme's
+    year totals), or a sources x years array with ``names``.
     ``approved``, ``internal``: amounts already funded, same shapes.
     ``order``: the order of the sources in the waterfall (names from ``sources``; every source
     must appear once). The residual does not depend on the order; the table rows do.
@@ -169,10 +170,17 @@ def funding_waterfall(
             raise STPError("order", f"must list every source once; missing or repeated: {', '.join(missing) or 'repeated name'}")
         items = [(o, by_name[o]) for o in order]
     fitted = tuple(fit(v, str(n)) for n, v in items)
+    done = (fit(approved, "approved"), fit(internal, "internal"))
+    if prog.ndim == 2 and any(a.ndim == 1 for a in fitted + done):
+        # A source given as one row of years funds the programme as a whole, not each scheme:
+        # work on the programme's year totals (schemes x years arguments are totalled too).
+        prog = prog.sum(axis=0)
+        fitted = tuple(a.sum(axis=0) if a.ndim == 2 else a for a in fitted)
+        done = tuple(a.sum(axis=0) if a.ndim == 2 else a for a in done)
     return FundingWaterfall(
         programme=prog,
-        approved=fit(approved, "approved"),
-        internal=fit(internal, "internal"),
+        approved=done[0],
+        internal=done[1],
         source_names=tuple(str(n) for n, _ in items),
         sources=fitted,
     )
