@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["years", "capital", "funding", "phasing", "savings", "gap", "stf", "appraisal", "reconcile"]
+MODULES = ["years", "capital", "funding", "phasing", "savings", "gap", "stf", "appraisal", "reconcile", "reference"]
 
 
 @pytest.mark.parametrize("name", MODULES)
