@@ -71,11 +71,11 @@ class CapitalRequirement:
 
     @property
     def total_cost(self) -> float:
-        return self.costs.sum()
+        return float(self.costs.sum())
 
     @property
     def total_disposals(self) -> float:
-        return self.disposals.sum()
+        return float(self.disposals.sum())
 
     @property
     def total_net(self) -> float:
