@@ -181,3 +181,14 @@ def test_readme_function_table_matches_the_registry():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     start, end = readme.index("<!-- functions:start -->"), readme.index("<!-- functions:end -->")
     assert readme[start:end].split("-->", 1)[1].strip() == function_table().strip(), "run: python -m udfs.docs"
+
+
+def test_capital_net_with_no_disposals_and_float_noise_shown_as_nil():
+    """EPR and the other schemes have no disposals column: 0 means none. 62.9 - 50.7 - 12.2 is
+    -3.6e-15 in floating point; the result shows 0, not (0.0)."""
+    from udfs.functions import STP_CAPITAL_NET, STP_FUNDING_SPLIT
+    assert STP_CAPITAL_NET([[26_751, 1_605], [2_000, 0]], 0) == [[26_751, 1_605, 0, 28_356], [2_000, 0, 0, 2_000],
+                                                                 [28_751, 1_605, 0, 30_356]]
+    assert STP_CAPITAL_NET([[1, 2], [3, 4]], 5).startswith("#STP! disposals: has 1 values; costs has 2 schemes")
+    split = STP_FUNDING_SPLIT([[62.9, 20.5]], [[0, 0]], None, [[-50.7, 0]], [[-12.2, -4.5]])
+    assert split[3] == [0.0, 16.0]

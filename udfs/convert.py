@@ -237,6 +237,9 @@ def _cell(v: Any) -> Any:
     return v
 
 
+NOISE = 1e-9  # results smaller than this (in £000, or as a ratio) are float noise, shown as 0
+
+
 def out_row(values: Any) -> list[list[Any]]:
     """A 1-d result as one row (so a by-year result spills across the year columns)."""
     return out_table(np.asarray(values).reshape(1, -1))
@@ -248,6 +251,8 @@ def out_table(values: Any, row_labels: Sequence[str] | None = None) -> list[list
     if arr.ndim < 2:
         arr = arr.reshape(1, -1)
     if arr.dtype.kind == "f" and np.isfinite(arr).all():
+        # Float noise such as 62.9 - 50.7 - 12.2 = -3.6e-15 would print as (0.0): show it as nil.
+        arr = np.where(np.abs(arr) < NOISE, 0.0, arr)
         rows = arr.tolist()  # plain Python floats, in one C-level pass
     else:
         rows = [[_cell(v) for v in r] for r in arr.astype(object)]

@@ -131,7 +131,7 @@ def STP_PHASE(total, profile, years=None, start=None, horizon=None):
 
 @udf(
     Arg("costs", f"Capital cost: one row per scheme, one column per year, {_MONEY}"),
-    Arg("disposals", f"Disposal proceeds: one cell per scheme (a column), or schemes x years; positive or in brackets, {_MONEY}"),
+    Arg("disposals", f"Disposal proceeds: one cell per scheme (a column), or schemes x years, or 0 for none; positive or in brackets, {_MONEY}"),
     Arg("result", "Optional: table (default: years, Disposals, Total for each scheme and a TOTAL row), net (net per scheme), by_year (cost by year), or total", optional=True, range=False),
     returns="the scheme table, or the part asked for",
 )
@@ -140,7 +140,9 @@ def STP_CAPITAL_NET(costs, disposals, result=None):
     what = cv.text(result, "result", default="table", choices=("table", "net", "by_year", "total"))
     d = cv.money(disposals, "disposals")
     c = cv.money(costs, "costs")
-    if d.shape != c.shape and 1 in d.shape:
+    if d.size == 1 and c.shape[0] > 1 and float(d.reshape(-1)[0]) == 0.0:
+        d = np.zeros(c.shape[0])  # a single 0 or blank: no disposal proceeds for any scheme
+    elif d.shape != c.shape and 1 in d.shape:
         d = d.reshape(-1)  # one value per scheme, typed as a row or a column
     r = core.capital_net(c, d)
     if what == "net":
