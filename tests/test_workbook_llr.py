@@ -174,3 +174,16 @@ def test_libreoffice_renders_the_outputs_with_numbers(builder, tmp_path):
     for shown in ("(28,350)", "251,232", "(2,408)", "(10.4)", "114.5", "9 checks exceed rounding", "exceeds rounding"):
         assert shown in text
     assert len(pngs) == 1 and pngs[0].stat().st_size > 50_000
+
+
+def test_every_output_link_shows_its_calculation(values, formulas):
+    """Each Outputs cell that shows a calculated figure (=Calculations!$C$n) holds that cell's value."""
+    ws_f, n = formulas["Outputs"], 0
+    for row in ws_f.iter_rows():
+        for c in row:
+            m = re.fullmatch(r"=Calculations!\$([A-Z]+)\$(\d+)", str(c.value))
+            if m:
+                shown = values["Outputs"][c.coordinate].value
+                assert shown == values["Calculations"][f"{m[1]}{m[2]}"].value, c.coordinate
+                n += 1
+    assert n > 200
