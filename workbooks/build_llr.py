@@ -77,6 +77,12 @@ TABLE_TITLES = {
 
 # ---- a writer that keeps every cell's value ------------------------------------------------------
 
+def _stored(v: Any) -> Any:
+    """A value as the file stores it: floats to 15 significant digits, Excel's precision (so that
+    -10.399999999999991 is -10.4 wherever it appears)."""
+    return float(f"{v:.15g}") if isinstance(v, float) else v
+
+
 @dataclass
 class Sheet:
     book: "Book"
@@ -99,6 +105,7 @@ class Sheet:
     def value(self, row: int, col: int, value: Any, fmt: str, blue: bool = True) -> None:
         """A constant (an input: blue)."""
         f = self.book.fmt(fmt, colour=BLUE if blue else BLACK)
+        value = _stored(value)
         if value is None:
             self.ws.write_blank(row, col, None, f)
         elif isinstance(value, str):
@@ -109,6 +116,7 @@ class Sheet:
 
     def formula(self, row: int, col: int, formula: str, value: Any, fmt: str) -> Any:
         """An ordinary formula with its value."""
+        value = _stored(value)
         self.ws.write_formula(row, col, formula, self.book.fmt(fmt), value)
         self.values[(row, col)] = value
         return value
@@ -120,7 +128,7 @@ class Sheet:
         excel_args = [None if a is None else self.book.excel_value(a) for a in args]
         result = fn(*excel_args)
         text = f"={name}({','.join('' if a is None else a for a in args)})"
-        block = result if isinstance(result, list) else [[result]]
+        block = [[_stored(v) for v in line] for line in result] if isinstance(result, list) else [[_stored(result)]]
         if self.book.strict and isinstance(result, str) and result.startswith("#STP!"):
             raise RuntimeError(f"{self.name}!{xl_rowcol_to_cell(row, col)}: {text} gave {result}")
         f = self.book.fmt(fmt)
