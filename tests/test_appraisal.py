@@ -69,3 +69,11 @@ def test_bad_appraisal_input(call, message):
     with pytest.raises(STPError) as e:
         call()
     assert message in str(e.value)
+
+
+def test_absurd_asset_life_and_overflowing_roi_are_named():
+    from xl_stp import STPError, capital_charges, roi
+    with pytest.raises(STPError, match="life: expected an asset life of at most 200 years, found 1e\\+300"):
+        capital_charges([100.0], 1e300)
+    with pytest.raises(STPError, match="capital_cost: is too small against the saving"):
+        roi(1e308, 1e-300)

@@ -106,7 +106,11 @@ def roi(annual_saving: Any, capital_cost: Any, disposals: Any = 0.0, basis: str 
     """Simple ROI = annual recurrent net saving / investment (a fraction: 0.102 = 10.2%)."""
     inv, text = _investment(capital_cost, disposals, basis)
     saving = _arrays.amounts(annual_saving, "annual_saving", ndim=1)
-    return Appraisal(saving / inv, f"simple ROI: annual recurrent net saving / {text}")
+    with np.errstate(over="ignore"):
+        value = saving / inv
+    if not np.all(np.isfinite(value)):
+        raise STPError("capital_cost", f"is too small against the saving to give a finite return ({text})")
+    return Appraisal(value, f"simple ROI: annual recurrent net saving / {text}")
 
 
 def _cross(cum: np.ndarray, flows: np.ndarray, target: float) -> float:
@@ -161,6 +165,9 @@ class CapitalCharges:
         return self.depreciation + self.pdc_dividend
 
 
+MAX_LIFE = 200  # years: longer than any NHS asset life (buildings are depreciated over up to 90)
+
+
 def capital_charges(capex: Any, life: Any, pdc_rate: Any = 0.035, in_use_lag: int = 1, horizon: int | None = None) -> CapitalCharges:
     """Revenue consequences of capital spend (see the module docstring).
 
@@ -177,6 +184,8 @@ def capital_charges(capex: Any, life: Any, pdc_rate: Any = 0.035, in_use_lag: in
         raise STPError("life", f"expected an asset life of one year or more, found {float(lv[lv <= 0][0]):g}")
     if not np.all(lv == np.round(lv)):
         raise STPError("life", "expected a whole number of years")
+    if (lv > MAX_LIFE).any():
+        raise STPError("life", f"expected an asset life of at most {MAX_LIFE} years, found {float(lv[lv > MAX_LIFE][0]):g}")
     rate = float(_arrays.amounts(pdc_rate, "pdc_rate", ndim=0))
     if not 0 <= rate < 1:
         raise STPError("pdc_rate", f"expected a rate such as 3.5% (0.035), found {rate:g}")
