@@ -1,0 +1,131 @@
+"""The ``xl-stp`` command line.
+
+    xl-stp regen PATH... (--out DIR | --in-place) [--engine auto|libreoffice|formulas] [--jobs N]
+                 [--scheduler ADDRESS] [--report FILE.json|FILE.csv] [--cross-check] [--debug]
+    xl-stp functions        # the STP_* functions of the one registry
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="xl-stp: STP finance functions for Excel, and batch recalculation of workbooks without Excel.")
+console = Console(stderr=False, width=None if Console().is_terminal else 140)
+errors = Console(stderr=True)
+
+
+class EngineName(str, Enum):
+    auto = "auto"
+    libreoffice = "libreoffice"
+    formulas = "formulas"
+
+
+@app.command()
+def regen(
+    paths: List[str] = typer.Argument(..., help="Workbooks (.xlsx, .xlsm), folders or glob patterns"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the regenerated workbooks into this folder"),
+    in_place: bool = typer.Option(False, "--in-place", help="Replace each workbook (atomically, only once it is completely written)"),
+    engine: EngineName = typer.Option(EngineName.auto, "--engine", help="auto picks LibreOffice when installed, else formulas"),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Workbooks in parallel on local processes (default: one per core)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on a Dask distributed cluster at this address"),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write a per-file report: .json or .csv"),
+    cross_check: bool = typer.Option(False, "--cross-check", help="Compute with the second engine too and report disagreements"),
+    max_part_mb: int = typer.Option(512, "--max-part-mb", help="Refuse a zip part that inflates past this size (zip bombs)"),
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks of internal errors"),
+) -> None:
+    """Recalculate workbooks without Excel and write the cached values back, changing nothing else."""
+    from .workbook.batch import expand_paths, run_batch
+    from .workbook.ooxml import Limits
+
+    if out is not None and in_place:
+        errors.print("xl-stp regen: give --out DIR or --in-place, not both")
+        raise typer.Exit(2)
+    if out is None and not in_place:
+        errors.print("xl-stp regen: say where to write: --out DIR for new files, or --in-place to replace the originals")
+        raise typer.Exit(2)
+    if report is not None and report.suffix.lower() not in (".json", ".csv"):
+        errors.print(f"xl-stp regen: --report {report}: expected a .json or .csv file name")
+        raise typer.Exit(2)
+    files = expand_paths(paths)
+    if not files:
+        errors.print("xl-stp regen: no workbooks found")
+        raise typer.Exit(2)
+    limits = Limits(member_bytes=max_part_mb * 1024 * 1024)
+    with Progress(TextColumn("[bold]regen"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=errors, transient=True) as progress:
+        task = progress.add_task("", total=len(files))
+
+        def done(r):
+            progress.update(task, advance=1, description=Path(r.path).name)
+
+        results = run_batch(files, out_dir=str(out) if out else None, in_place=in_place, engine=engine.value, jobs=jobs,
+                            scheduler=scheduler, cross_check=cross_check, limits=limits, debug=debug, on_done=done)
+    _summary(results)
+    for r in results:
+        if r.failed:
+            errors.print(f"[red]{r.path}[/red]: {r.error}", markup=True, highlight=False, soft_wrap=True)
+        for p in r.problems:
+            errors.print(f"[yellow]{r.path}[/yellow]: {p}", markup=True, highlight=False, soft_wrap=True)
+    if report is not None:
+        _write_report(report, results)
+    if any(r.failed for r in results):
+        raise typer.Exit(1)
+
+
+def _summary(results) -> None:
+    t = Table(title="xl-stp regen")
+    for h, j in (("file", "left"), ("engine", "left"), ("formula cells", "right"), ("STP cells", "right"),
+                 ("values changed", "right"), ("problems", "right"), ("status", "left"), ("seconds", "right")):
+        t.add_column(h, justify=j)
+    for r in results:
+        t.add_row(Path(r.path).name, r.engine or "-", f"{r.formula_cells:,}", f"{r.stp_cells:,}", f"{r.values_changed:,}",
+                  str(len(r.problems)), "ok" if not r.failed else "FAILED", f"{r.seconds:.2f}")
+    failed = sum(r.failed for r in results)
+    t.caption = (f"{len(results)} files, {sum(r.formula_cells for r in results):,} formula cells, "
+                 f"{sum(r.values_changed for r in results):,} values changed, {failed} failed")
+    console.print(t)
+
+
+def _write_report(report: Path, results) -> None:
+    rows = [r.as_dict() for r in results]
+    if report.suffix.lower() == ".json":
+        report.write_text(json.dumps(rows, indent=2))
+    else:
+        with open(report, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            for row in rows:
+                row["problems"] = "; ".join(row["problems"])
+                w.writerow(row)
+
+
+@app.command()
+def functions() -> None:
+    """List the STP_* functions (the one registry that Excel and the batch engine use)."""
+    from udfs.registry import REGISTRY, discover
+
+    discover()
+    t = Table(title="STP_* functions")
+    t.add_column("function")
+    t.add_column("returns")
+    for fn in REGISTRY.values():
+        t.add_row(fn.signature, fn.returns)
+    console.print(t)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

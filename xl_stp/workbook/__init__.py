@@ -1,0 +1,13 @@
+"""The batch engine: recalculate existing workbooks without Excel and write the values back.
+
+``scan`` (formula cells, array ranges, STP_* spellings) -> ``Engine.compute`` (LibreOffice
+headless or the pure-Python ``formulas`` package; STP_* through the one registry of ``udfs``) ->
+``patch`` (only cached values change). ``regen_file`` runs the three for one workbook;
+``xl_stp.workbook.batch`` runs many, and ``xl-stp regen`` is the command line.
+"""
+
+from .ooxml import Limits, WorkbookError
+from .patch import PatchReport, patch
+from .scan import WorkbookScan, scan
+
+__all__ = ["Limits", "PatchReport", "WorkbookError", "WorkbookScan", "patch", "scan"]

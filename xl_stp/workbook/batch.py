@@ -1,0 +1,213 @@
+"""Regenerate one workbook, or many in parallel (local processes, or a Dask cluster).
+
+One bad workbook is reported and the batch goes on. The source file is only ever read, unless
+``in_place`` is asked for; then the new file replaces it atomically once it is completely written,
+under a lock so that two runs on the same file take turns.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import os
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .ooxml import Limits, WorkbookError
+from .patch import patch
+from .scan import scan
+
+SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass
+class FileResult:
+    path: str
+    output: str | None = None
+    status: str = "failed"  # ok | failed
+    engine: str = ""
+    formula_cells: int = 0
+    stp_cells: int = 0
+    values_changed: int = 0
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status != "ok"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def expand_paths(paths: Iterable[str]) -> list[Path]:
+    """Files, folders (their .xlsx/.xlsm files) and glob patterns, in a stable order; names
+    that match nothing are kept so that they are reported."""
+    out: list[Path] = []
+    for p in paths:
+        matches = sorted(glob.glob(p)) if any(ch in p for ch in "*?[") else [p]
+        if not matches:
+            out.append(Path(p))
+        for m in matches:
+            path = Path(m)
+            if path.is_dir():
+                out.extend(sorted(q for q in path.iterdir() if q.suffix.lower() in SUFFIXES and not q.name.startswith("~$")))
+            else:
+                out.append(path)
+    seen, unique = set(), []
+    for p in out:
+        key = os.path.abspath(p)
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+class _Lock:
+    """An exclusive lock on the file being replaced; waits up to ``timeout`` seconds, and follows
+    the file if another run replaced it while we waited."""
+
+    def __init__(self, path: Path, timeout: float):
+        self.path, self.timeout, self.fd = path, timeout, None
+
+    def __enter__(self) -> "_Lock":
+        deadline = time.monotonic() + self.timeout
+        while True:
+            fd = os.open(self.path, os.O_RDONLY)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        os.close(fd)
+                        raise WorkbookError(f"is being regenerated in place by another run; gave up after {self.timeout:g} s") from None
+                    time.sleep(0.05)
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd = fd
+                return self
+            os.close(fd)  # replaced while we waited: lock the new file
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+
+
+def regen_file(path: str | Path, out_dir: str | Path | None = None, in_place: bool = False, engine: str = "auto",
+               cross_check: bool = False, limits: Limits = Limits(), debug: bool = False,
+               lock_timeout: float = 600.0) -> FileResult:
+    """Recalculate one workbook and write its cached values; never raises."""
+    from udfs.registry import REGISTRY, discover
+
+    from .engines import get_engine
+
+    start = time.perf_counter()
+    path = Path(path)
+    result = FileResult(path=str(path))
+    try:
+        discover()
+        if in_place == (out_dir is not None):
+            raise WorkbookError("say where to write: --out DIR for new files, or --in-place to replace the originals")
+        if not path.exists():
+            raise WorkbookError("does not exist")
+        dst = path if in_place else Path(out_dir) / path.name
+        if not in_place and dst.exists() and os.path.samefile(dst, path):
+            raise WorkbookError("--out is the workbook's own folder: use --in-place to replace it, or another folder")
+        eng = get_engine(engine)
+        result.engine = eng.name
+        with (_Lock(path, lock_timeout) if in_place else _nullcontext()):
+            sc = scan(path, limits)
+            result.formula_cells = sc.formula_count
+            result.stp_cells = len(sc.stp_cells())
+            computed = eng.compute(path, REGISTRY, sc)
+            result.problems.extend(str(p) for p in computed.problems)
+            if cross_check:
+                result.problems.extend(_cross_check(path, REGISTRY, sc, eng.name, computed.values))
+            report = patch(path, dst, computed.values, limits)
+        result.values_changed = report.values_changed
+        result.output = str(dst)
+        result.status = "ok"
+    except WorkbookError as e:
+        result.error = str(e)
+    except MemoryError:
+        result.error = "ran out of memory; the workbook is too large for this machine's limits"
+    except Exception as e:  # an internal error: one line, the traceback only with --debug
+        result.error = f"internal error ({type(e).__name__}: {e})" + (f"\n{traceback.format_exc()}" if debug else "")
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _cross_check(path: Path, registry, sc, used: str, values: dict) -> list[str]:
+    from .engines import get_engine, libreoffice_available
+
+    other = "formulas" if used == "libreoffice" else ("libreoffice" if libreoffice_available() else None)
+    if other is None:
+        return ["cross-check skipped: LibreOffice is not installed, so there is no second engine"]
+    second = get_engine(other).compute(path, registry, sc)
+    out = []
+    for sheet, cells in values.items():
+        for cell, v in cells.items():
+            w = second.values.get(sheet, {}).get(cell)
+            if w is None:
+                continue
+            if isinstance(v, (int, float)) and isinstance(w, (int, float)) and not isinstance(v, bool):
+                if abs(v - w) <= 1e-9 * max(1.0, abs(v), abs(w)):
+                    continue
+            elif v == w:
+                continue
+            out.append(f"{sheet}!{cell}: cross-check: {used} gives {v!r}, {other} gives {w!r}")
+    return out
+
+
+def run_batch(paths: list[Path], *, out_dir: str | None, in_place: bool, engine: str = "auto", jobs: int = 0,
+              scheduler: str | None = None, cross_check: bool = False, limits: Limits = Limits(), debug: bool = False,
+              on_done: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    """Regenerate every workbook; results in the order given."""
+    kwargs = dict(out_dir=out_dir, in_place=in_place, engine=engine, cross_check=cross_check, limits=limits, debug=debug)
+    results: dict[int, FileResult] = {}
+    for i, r in _execute(paths, kwargs, jobs, scheduler):
+        results[i] = r
+        if on_done:
+            on_done(r)
+    return [results[i] for i in range(len(paths))]
+
+
+def _execute(paths: list[Path], kwargs: dict, jobs: int, scheduler: str | None) -> Iterator[tuple[int, FileResult]]:
+    if scheduler:
+        from distributed import Client, as_completed as dask_completed
+
+        with Client(scheduler) as client:
+            futures = {client.submit(regen_file, str(p), pure=False, **kwargs): i for i, p in enumerate(paths)}
+            for fut in dask_completed(futures):
+                yield futures[fut], fut.result()
+        return
+    n = jobs or min(len(paths), os.cpu_count() or 1)
+    if n <= 1 or len(paths) == 1:
+        for i, p in enumerate(paths):
+            yield i, regen_file(p, **kwargs)
+        return
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        futures = {pool.submit(regen_file, str(p), **kwargs): i for i, p in enumerate(paths)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                yield i, fut.result()
+            except Exception as e:  # a worker died (killed, out of memory): the others go on
+                yield i, FileResult(path=str(paths[i]), error=f"the worker process stopped ({type(e).__name__})")

@@ -1,0 +1,204 @@
+"""Opening a workbook safely: what kind of file it is, bounded decompression, XML without DTDs.
+
+A workbook is untrusted input. Nothing here follows a DTD, resolves an entity or touches the
+network; every zip member is decompressed through a counter that stops at a limit (a zip bomb is
+refused, not inflated); worksheets are read as a stream, never as one DOM.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Iterator
+from xml.etree.ElementTree import Element
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring, iterparse
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+#: Default limits: well under this machine's memory, far above any real workbook.
+MAX_MEMBER_BYTES = 512 * 1024 * 1024
+MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
+MAX_RATIO = 1000  # a member may inflate to at most 1000x its compressed size (real xlsx: ~5-20x)
+
+
+class WorkbookError(Exception):
+    """A problem with a workbook file, stated for a finance user: what and where."""
+
+    def __init__(self, message: str, sheet: str | None = None, cell: str | None = None):
+        super().__init__(message)
+        self.message, self.sheet, self.cell = message, sheet, cell
+
+    def where(self) -> str:
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}: "
+        return f"{self.sheet}: " if self.sheet else ""
+
+    def __str__(self) -> str:
+        return self.where() + self.message
+
+
+@dataclass(frozen=True)
+class Limits:
+    member_bytes: int = MAX_MEMBER_BYTES
+    total_bytes: int = MAX_TOTAL_BYTES
+    ratio: int = MAX_RATIO
+
+
+def check_kind(path: Path) -> None:
+    """Refuse, with the reason, anything that is not an .xlsx/.xlsm package."""
+    suffix = path.suffix.lower()
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except IsADirectoryError:
+        raise WorkbookError("is a folder, not a workbook") from None
+    except OSError as e:
+        raise WorkbookError(f"cannot be read ({e.strerror})") from None
+    if head.startswith(OLE_MAGIC):
+        if suffix == ".xls":
+            raise WorkbookError("is a legacy Excel 97-2003 workbook (.xls); save it as .xlsx in Excel first")
+        raise WorkbookError("is password-protected (encrypted) or a legacy .xls file; save an unencrypted .xlsx copy in Excel first")
+    if suffix == ".xls":
+        raise WorkbookError("has the legacy .xls extension; only .xlsx and .xlsm workbooks are recalculated")
+    if not zipfile.is_zipfile(path):
+        raise WorkbookError("is not an Excel workbook: expected an .xlsx/.xlsm file (a zip package), found something else "
+                            "(damaged, truncated, or another format renamed)")
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            bad = z.testzip() if len(names) < 10_000 else None
+    except (zipfile.BadZipFile, EOFError, OSError) as e:
+        raise WorkbookError(f"is a damaged zip package ({e})") from None
+    except Exception as e:  # zlib.error and friends on a corrupt member
+        raise WorkbookError(f"is a damaged zip package ({type(e).__name__}: {e})") from None
+    if bad is not None:
+        raise WorkbookError(f"is damaged: its part {bad} fails its checksum")
+    if "mimetype" in names and "content.xml" in names:
+        raise WorkbookError("is an OpenDocument spreadsheet (.ods); save it as .xlsx first")
+    if "xl/workbook.bin" in names:
+        raise WorkbookError("is an Excel binary workbook (.xlsb); save it as .xlsx or .xlsm in Excel first")
+    if "xl/workbook.xml" not in names:
+        raise WorkbookError("is a zip file but not an Excel workbook (no xl/workbook.xml)")
+    if suffix not in (".xlsx", ".xlsm"):
+        raise WorkbookError(f"has the extension {suffix or '(none)'}; expected .xlsx or .xlsm")
+
+
+class BoundedReader(io.RawIOBase):
+    """A zip member's decompressed stream that raises once it passes its limit."""
+
+    def __init__(self, raw: IO[bytes], name: str, limit: int, budget: list[int]):
+        self.raw, self.name, self.limit, self.budget, self.count = raw, name, limit, budget, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        data = self.raw.read(len(b))
+        n = len(data)
+        self.count += n
+        self.budget[0] -= n
+        if self.count > self.limit:
+            raise WorkbookError(f"part {self.name} inflates past {self.limit:,} bytes: refused as a possible zip bomb "
+                                "(raise the limit with --max-part-mb if the workbook is genuine)")
+        if self.budget[0] < 0:
+            raise WorkbookError("inflates past the total size limit: refused as a possible zip bomb")
+        b[:n] = data
+        return n
+
+
+class Package:
+    """An open .xlsx/.xlsm with bounded access to its parts."""
+
+    def __init__(self, path: Path, limits: Limits = Limits()):
+        self.path = Path(path)
+        check_kind(self.path)
+        self.limits = limits
+        self.zip = zipfile.ZipFile(self.path)
+        self._budget = [limits.total_bytes]
+        for info in self.zip.infolist():
+            if info.flag_bits & 0x1:
+                raise WorkbookError("has encrypted parts; save an unencrypted copy in Excel first")
+            if info.file_size > limits.member_bytes or (info.compress_size and info.file_size > limits.ratio * max(info.compress_size, 1024)):
+                raise WorkbookError(f"part {info.filename} would inflate to {info.file_size:,} bytes from {info.compress_size:,}: "
+                                    "refused as a possible zip bomb")
+
+    def close(self) -> None:
+        self.zip.close()
+
+    def __enter__(self) -> "Package":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def open(self, name: str) -> IO[bytes]:
+        info = self.zip.getinfo(name)
+        limit = min(self.limits.member_bytes, max(self.limits.ratio * max(info.compress_size, 1024), 1024 * 1024))
+        return io.BufferedReader(BoundedReader(self.zip.open(info), name, limit, self._budget), 1 << 16)
+
+    def read(self, name: str) -> bytes:
+        with self.open(name) as f:
+            return f.read()
+
+    def xml(self, name: str) -> Element:
+        return parse_xml(self.read(name), name)
+
+    def names(self) -> list[str]:
+        return self.zip.namelist()
+
+
+def parse_xml(data: bytes, name: str) -> Element:
+    try:
+        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise WorkbookError(f"part {name} declares a DTD or entities (possible XXE or 'billion laughs' attack): refused") from None
+    except Exception as e:
+        raise WorkbookError(f"part {name} is not well-formed XML ({e})") from None
+
+
+def iter_xml(stream: IO[bytes], name: str, tag: str) -> Iterator[Element]:
+    """Stream the elements ``tag`` (qualified) of a part, clearing each row as it goes."""
+    try:
+        for _event, el in iterparse(stream, events=("end",), forbid_dtd=True, forbid_entities=True, forbid_external=True):
+            if el.tag == tag:
+                yield el
+            elif el.tag == f"{{{NS}}}row":
+                el.clear()
+    except DefusedXmlException:
+        raise WorkbookError(f"part {name} declares a DTD or entities (possible XXE or 'billion laughs' attack): refused") from None
+    except WorkbookError:
+        raise
+    except Exception as e:
+        raise WorkbookError(f"part {name} is not well-formed XML ({e})") from None
+
+
+@dataclass(frozen=True)
+class SheetPart:
+    name: str
+    part: str
+    index: int
+
+
+def sheets(pkg: Package) -> list[SheetPart]:
+    """Worksheets in workbook order with their part names."""
+    wb = pkg.xml("xl/workbook.xml")
+    rels = pkg.xml("xl/_rels/workbook.xml.rels")
+    targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
+    out = []
+    for i, s in enumerate(wb.iter(f"{{{NS}}}sheet")):
+        target = targets.get(s.get(f"{{{REL_NS}}}id"), "")
+        if not target:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        part = re.sub(r"[^/]+/\.\./", "", part)
+        if part in pkg.names() and "worksheets/" in part:
+            out.append(SheetPart(s.get("name"), part, i))
+    return out

@@ -1,0 +1,209 @@
+"""Patch: write new cached values into a copy of a workbook, changing nothing else.
+
+Only the ``<v>`` and the ``t`` attribute of formula-result cells (formula cells and the cells an
+array formula fills) inside worksheet parts change; the formula text stays as stored, every other
+part is copied byte for byte in the same order, ``calcPr`` is left alone. A cell whose stored value
+already equals the new one (to 12 significant digits: float noise is not a change) is not touched, so regenerating a
+regenerated file gives identical bytes. Worksheets are patched as a stream, a row block at a time.
+
+The output is written to a temporary file in the destination folder and renamed into place, so
+a reader never sees a half-written workbook, and the source is never opened for writing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+from xml.sax.saxutils import escape
+
+from .ooxml import NS, Limits, Package, WorkbookError, sheets
+
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"})
+CELL = re.compile(rb"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)c\b(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?P=p)c>)", re.S)
+ATTR_R = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+ATTR_T = re.compile(rb'\s+t="[^"]*"')
+ATTR_T_VALUE = re.compile(rb'\bt="([^"]*)"')
+F_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f\b[^>]*?(?:/>|>.*?</(?:[A-Za-z_][\w.-]*:)?f>)", re.S)
+V_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v\b[^>]*?(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?v>)", re.S)
+IS_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?is\b.*?</(?:[A-Za-z_][\w.-]*:)?is>", re.S)
+ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
+CHUNK = 1 << 20
+#: Two numbers that differ by less than this, relatively, are the same value: float noise from a
+#: different order of additions (-7.7 against -7.699999999999992), far below Excel's 15 digits.
+SAME = 1e-12
+
+
+@dataclass
+class PatchReport:
+    changed: list[tuple[str, str, Any, Any]] = field(default_factory=list)  # sheet, cell, old, new
+    written: Path | None = None
+
+    @property
+    def values_changed(self) -> int:
+        return len(self.changed)
+
+
+def encode(value: Any) -> tuple[str | None, str]:
+    """(t attribute or None, <v> text) as Excel writes a formula's cached value."""
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        v = float(value)
+        if not math.isfinite(v):
+            return "e", "#NUM!"
+        if v == int(v) and abs(v) < 1e15:
+            return None, str(int(v))
+        return None, repr(v)
+    text = str(value)
+    if text in EXCEL_ERRORS:
+        return "e", text
+    return "str", text
+
+
+def _same(old_t: str | None, old_v: str | None, new_t: str | None, new_v: str, shared: list[str] | None) -> bool:
+    if old_v is None:
+        return False
+    if old_t in (None, "n") and new_t is None:
+        try:
+            a, b = float(old_v), float(new_v)
+        except ValueError:
+            return False
+        return a == b or abs(a - b) <= SAME * max(abs(a), abs(b))
+    if old_t == "s" and new_t == "str" and shared is not None:
+        try:
+            return shared[int(old_v)] == new_v
+        except (ValueError, IndexError):
+            return False
+    return old_t == new_t and _unescape(old_v) == new_v
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+
+
+def _shared_strings(pkg: Package) -> list[str]:
+    name = "xl/sharedStrings.xml"
+    if name not in pkg.names():
+        return []
+    root = pkg.xml(name)
+    out = []
+    for si in root.iter(f"{{{NS}}}si"):
+        out.append("".join(t.text or "" for t in si.iter(f"{{{NS}}}t")))
+    return out
+
+
+class _SheetPatcher:
+    def __init__(self, sheet: str, values: Mapping[str, Any], shared: list[str] | None, report: PatchReport):
+        self.sheet, self.values, self.shared, self.report = sheet, values, shared, report
+
+    def cell(self, m: re.Match) -> bytes:
+        attrs = m.group("attrs")
+        r = ATTR_R.search(attrs)
+        if not r:
+            return m.group(0)
+        ref = r.group(1).decode()
+        if ref not in self.values:
+            return m.group(0)
+        new = self.values[ref]
+        if new is None:
+            return m.group(0)
+        new_t, new_v = encode(new)
+        body = m.group("body") or b""
+        tm = ATTR_T_VALUE.search(attrs)
+        old_t = tm.group(1).decode() if tm else None
+        vm = V_ELEM.search(body)
+        old_v = vm.group(1).decode("utf-8") if vm and vm.group(1) is not None else ("" if vm else None)
+        if _same(old_t, old_v, new_t, new_v, self.shared):
+            return m.group(0)
+        p = m.group("p")
+        new_attrs = ATTR_T.sub(b"", attrs)
+        if new_t:
+            new_attrs = new_attrs.rstrip() + f' t="{new_t}"'.encode()
+        f = F_ELEM.search(body)
+        rest = IS_ELEM.sub(b"", V_ELEM.sub(b"", F_ELEM.sub(b"", body, count=1), count=1))
+        v_xml = b"<" + p + b"v>" + escape(new_v).encode("utf-8") + b"</" + p + b"v>"
+        self.report.changed.append((self.sheet, ref, None if old_v is None else _unescape(old_v), new))
+        return b"<" + p + b"c" + new_attrs + b">" + (f.group(0) if f else b"") + v_xml + rest + b"</" + p + b"c>"
+
+    def stream(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        buf = b""
+        for chunk in chunks:
+            buf += chunk
+            ends = list(ROW_END.finditer(buf))
+            if not ends:
+                if len(buf) > 64 * CHUNK:  # no row end in 64 MB: patch what is complete so far
+                    cut = buf.rfind(b"</c>")
+                    if cut > 0:
+                        cut += 4
+                        yield CELL.sub(self.cell, buf[:cut])
+                        buf = buf[cut:]
+                continue
+            cut = ends[-1].end()
+            yield CELL.sub(self.cell, buf[:cut])
+            buf = buf[cut:]
+        if buf:
+            yield CELL.sub(self.cell, buf)
+
+
+def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    zi = zipfile.ZipInfo(info.filename, info.date_time)
+    zi.compress_type = info.compress_type
+    zi.external_attr = info.external_attr
+    zi.create_system = info.create_system
+    zi.comment = info.comment
+    return zi
+
+
+def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, Any]], limits: Limits = Limits()) -> PatchReport:
+    """Write ``src`` to ``dst`` with the cached values ``{sheet: {cell: value}}``; atomically."""
+    src, dst = Path(src), Path(dst)
+    report = PatchReport()
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(dst.parent, os.W_OK):
+        raise WorkbookError(f"cannot write to the output folder {dst.parent} (permission denied)")
+    with Package(src, limits) as pkg:
+        parts = {p.part: p.name for p in sheets(pkg)}
+        needs_shared = any(values.get(name) for name in parts.values())
+        shared = _shared_strings(pkg) if needs_shared else None
+        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+        try:
+            with os.fdopen(fd, "wb") as raw:
+                with zipfile.ZipFile(raw, "w", allowZip64=True) as zout:
+                    for info in pkg.zip.infolist():
+                        zi = _copy_info(info)
+                        sheet = parts.get(info.filename)
+                        with pkg.open(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
+                            if sheet is not None and values.get(sheet):
+                                patcher = _SheetPatcher(sheet, values[sheet], shared, report)
+                                for piece in patcher.stream(iter(lambda: fin.read(CHUNK), b"")):
+                                    fout.write(piece)
+                            else:
+                                shutil.copyfileobj(fin, fout, CHUNK)
+                raw.flush()
+                os.fsync(raw.fileno())
+            mode = os.stat(src).st_mode & 0o777 if dst.exists() or dst == src else 0o666 & ~_umask()
+            os.chmod(tmp, mode)
+            os.replace(tmp, dst)
+        except OSError as e:
+            Path(tmp).unlink(missing_ok=True)
+            if e.errno == 28:
+                raise WorkbookError(f"the disk is full writing {dst}; nothing was written") from None
+            raise WorkbookError(f"cannot write {dst} ({e.strerror or e})") from None
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    report.written = dst
+    return report
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
