@@ -429,7 +429,7 @@ def _label_and_total(s: Sheet, c: Calc, top: int, labels: list[str], cols: list[
         for j, col in enumerate(cols):
             c.cells[f"{prefix}|{lab}|{col}"] = s.ref(top + i, 1 + j)
         vals = [s.values[(top + i, 1 + j)] for j in range(n)]
-        s.formula(top + i, 1 + n, f"=SUM({s.rng(top + i, 1, top + i, n).split('!')[1]})", round(sum(vals), 10), f"total:{units}")
+        s.formula(top + i, 1 + n, f"=SUM({s.rng(top + i, 1, top + i, n).split('!')[1]})", sum(vals), f"total:{units}")
         c.cells[f"{prefix}|{lab}|Total"] = s.ref(top + i, 1 + n)
     c.row = top + len(labels) + 1
 
@@ -478,7 +478,7 @@ def write_checks(book: Book, figures: Figures, inputs: dict, calc: dict, empty: 
             mag = abs(factor)
             parts.append(f"{sign}{cell}" + ("" if mag == 1 else f"/{round(1 / mag):d}" if mag < 1 else f"*{mag:g}"))
         text = "=" + "".join(parts).lstrip("+")
-        computed = round(computed, 9) if not isinstance(computed, str) else computed
+        computed = computed if isinstance(computed, str) else computed + 0.0
         s.formula(row, 4, text, computed, fmt)
         diff = s.udf(row, 5, "STP_CHECK", [s.ref(row, 3), s.ref(row, 4)], fmt)[0][0]
         s.value(row, 6, chk.tolerance, fmt)
@@ -587,7 +587,7 @@ def write_outputs(book: Book, s: Sheet, figures: Figures, calc: dict, master: st
     ]
     for label, cells, total in entries:
         s.label(row, 0, label, "status" if total else "label")
-        s.formula(row, 1, "=" + "+".join(cells), round(sum(book.num(x) for x in cells), 10), "total:£m" if total else "£m")
+        s.formula(row, 1, "=" + "+".join(cells), sum(book.num(x) for x in cells), "total:£m" if total else "£m")
         row += 1
     row += 1
 
@@ -608,12 +608,12 @@ def write_outputs(book: Book, s: Sheet, figures: Figures, calc: dict, master: st
         s.label(row, 0, label)
         for j, c in enumerate(fcols):
             cells = [calc[f"funding|{p}|{lab}|{c}"] for p, lab in parts]
-            s.formula(row, 1 + j, "=-(" + "+".join(cells) + ")", round(-sum(book.num(x) for x in cells), 10) + 0.0, "£m")
+            s.formula(row, 1 + j, "=-(" + "+".join(cells) + ")", -sum(book.num(x) for x in cells) + 0.0, "£m")
         row += 1
     s.label(row, 0, "DH funding requirement (residual; negative = over-funded)", "status")
     for j, c in enumerate(fcols):
         cells = [calc[f"funding|acute|DH funding requirement|{c}"], calc[f"funding|community|DH funding requirement|{c}"]]
-        s.formula(row, 1 + j, "=" + "+".join(cells), round(sum(book.num(x) for x in cells), 10), "total:£m")
+        s.formula(row, 1 + j, "=" + "+".join(cells), sum(book.num(x) for x in cells), "total:£m")
     fund_end = row
     row += 2
 
@@ -650,9 +650,9 @@ def write_outputs(book: Book, s: Sheet, figures: Figures, calc: dict, master: st
         else:
             prev = f"SUM(B${bridge_start + 1}:B{r - 1})"
             lo_f, hi_f = f"MIN({prev},{prev}+B{r})", f"MAX({prev},{prev}+B{r})"
-        s.formula(row, 2, f"=IF({lo_f}>=0,{lo_f},IF({hi_f}<=0,{hi_f},0))", round(base, 10), "£m")
-        s.formula(row, 3, f"=IF({lo_f}>=0,{hi_f}-{lo_f},IF({hi_f}<=0,0,{hi_f}))", round(up, 10), "£m")
-        s.formula(row, 4, f"=IF({lo_f}>=0,0,IF({hi_f}<=0,{lo_f}-{hi_f},{lo_f}))", round(down, 10), "£m")
+        s.formula(row, 2, f"=IF({lo_f}>=0,{lo_f},IF({hi_f}<=0,{hi_f},0))", base, "£m")
+        s.formula(row, 3, f"=IF({lo_f}>=0,{hi_f}-{lo_f},IF({hi_f}<=0,0,{hi_f}))", up, "£m")
+        s.formula(row, 4, f"=IF({lo_f}>=0,0,IF({hi_f}<=0,{lo_f}-{hi_f},{lo_f}))", down, "£m")
         row += 1
     bridge_end = row - 1
     row += 1
