@@ -14,6 +14,7 @@ cell, plus the problems found, each with its sheet and cell). Two engines:
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import shutil
@@ -189,9 +190,9 @@ class FormulasEngine:
         known = lambda name: name.upper() in funcs or registry.resolve(name) is not None  # noqa: E731
         result.problems.extend(unknown_functions(scan, known))
         try:
-            with _with_omitted_filled(path, scan) as source:
-                model = formulas.ExcelModel().loads(str(source)).finish(circular=True)
-            solution = model.calculate()
+            with _with_omitted_filled(path, scan) as source, contextlib.redirect_stdout(io.StringIO()):
+                model = formulas.ExcelModel().loads(str(source)).finish(circular=True)  # it prints what it misses
+                solution = model.calculate()
         except WorkbookError:
             raise
         except Exception as e:  # the engine's own failure, said in one line
@@ -275,7 +276,7 @@ def _plain(v: Any) -> Any:
     if v is sh.EMPTY or v is None:
         return 0.0
     if isinstance(v, XlError):
-        return str(v)
+        return "#CIRC!" if type(v).__name__ == "XlCircular" else str(v)
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, bool):

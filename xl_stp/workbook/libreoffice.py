@@ -7,10 +7,10 @@ LibreOffice's cells in bulk, compute the call through the one registry, write th
 LibreOffice's in-memory copy (where the unknown STP_* formula is replaced by its values), and
 recalculate. Finally every formula-result cell is read back in one range call per sheet.
 
-STP_* calls must be the whole formula of their cell, with arguments that are references,
-names of references or literals — as in the workbooks xl-stp generates. A workbook with other
-STP_* uses (nested in a larger formula, or with an expression as an argument) is computed by the
-formulas engine instead, and the report says so.
+STP_* calls must be the whole formula of their cell — as in the workbooks xl-stp generates; their
+arguments may be references, names, literals or expressions (LibreOffice evaluates an expression
+in a scratch cell of its in-memory copy). A workbook that nests STP_* inside a larger formula is
+computed by the formulas engine instead, and the report says so.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ SYSTEM_PYTHON = os.environ.get("XL_STP_UNO_PYTHON", "/usr/bin/python3")
 WORKER = Path(__file__).with_name("lo_worker.py")
 TIMEOUT = float(os.environ.get("XL_STP_LO_TIMEOUT", "300"))
 REF = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_. ]*)!)?(?P<a>\$?[A-Z]{1,3}\$?[0-9]+)(?::(?P<b>\$?[A-Z]{1,3}\$?[0-9]+))?$")
+SCRATCH_ROW = 1_048_576  # the last row of a sheet, where scratch cells go (upwards)
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
 
 
@@ -181,8 +182,8 @@ class LibreOfficeEngine:
                 unsupported.append(cell)
                 continue
             parsed = [parse_arg(a, cell.sheet, scan.names) for a in split[1]]
-            if any(k == "unsupported" for k, _ in parsed):
-                unsupported.append(cell)
+            if any(k == "unsupported" and STP_CALL.search(v) for k, v in parsed):
+                unsupported.append(cell)  # an STP_* call inside an argument
                 continue
             calls.append((cell, fn, parsed))
         if unsupported:
@@ -197,7 +198,19 @@ class LibreOfficeEngine:
 
         w = worker()
         sheets = w.call("open", path=str(Path(path).resolve()))["sheets"]
+        # An argument that is an expression (A10+Inputs!E10) is evaluated by LibreOffice in a
+        # scratch cell at the foot of the calling cell's sheet (the in-memory copy only).
+        scratch, next_row = [], {}
+        for i, (cell, fn, parsed) in enumerate(calls):
+            for j, (k, v) in enumerate(parsed):
+                if k == "unsupported":
+                    row = next_row.get(cell.sheet, SCRATCH_ROW)
+                    next_row[cell.sheet] = row - 1
+                    scratch.append([cell.sheet, f"A{row}", v])
+                    parsed[j] = ("scratch", (cell.sheet, f"A{row}"))
         try:
+            if scratch:
+                w.call("formulas", cells=scratch)
             stp_values: dict[tuple[str, str], Any] = {}
             for _pass in range(len(calls) + 2):
                 w.call("calc")
@@ -206,11 +219,12 @@ class LibreOfficeEngine:
                 if missing:
                     raise WorkbookError(f"an STP_* argument refers to a sheet that does not exist: {missing[0][0]}")
                 got = _read_refs(w, refs)
+                got.update(_read_refs(w, sorted({v for _, _, parsed in calls for k, v in parsed if k == "scratch"})))
                 writes, changed = [], False
                 for cell, fn, parsed in calls:
                     args = []
                     for k, val in parsed:
-                        if k == "ref":
+                        if k in ("ref", "scratch"):
                             data = got[val]
                             args.append(data[0][0] if len(data) == 1 and len(data[0]) == 1 else data)
                         else:
@@ -248,29 +262,50 @@ class LibreOfficeEngine:
 
     @staticmethod
     def _read_results(w: _Worker, scan: WorkbookScan) -> dict[str, dict[str, Any]]:
-        requests, boxes = [], []
-        for s in scan.sheets:
-            cells = s.result_cells()
-            if not cells:
-                continue
-            bounds = [range_boundaries(c)[:2] for c in cells]
-            c1, r1 = min(b[0] for b in bounds), min(b[1] for b in bounds)
-            c2, r2 = max(b[0] for b in bounds), max(b[1] for b in bounds)
-            requests.append([s.name, f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"])
-            boxes.append((s, c1, r1))
-        data = w.call("read", ranges=requests)["values"] if requests else []
+        """Every formula-result cell, read in bulk: one range per band of rows (split further
+        where the cells are sparse), never one huge rectangle."""
         out: dict[str, dict[str, Any]] = {s.name: {} for s in scan.sheets}
-        for (s, c1, r1), block in zip(boxes, data):
+        for s in scan.sheets:
+            cells = sorted((range_boundaries(c)[1], range_boundaries(c)[0], c) for c in s.result_cells())
+            boxes = []
+            for band in _bands(cells):
+                r1, r2 = band[0][0], band[-1][0]
+                c1, c2 = min(b[1] for b in band), max(b[1] for b in band)
+                if (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_READ and r2 > r1:
+                    for r in sorted({b[0] for b in band}):
+                        row = [b for b in band if b[0] == r]
+                        boxes.append((r, r, min(b[1] for b in row), max(b[1] for b in row), row))
+                else:
+                    boxes.append((r1, r2, c1, c2, band))
+            if not boxes:
+                continue
             cached_types = {f.ref: f.cached_type for f in s.formulas}
-            for cell in s.result_cells():
-                c, r = range_boundaries(cell)[:2]
-                v = block[r - r1][c - c1]
-                if v is None:
-                    v = 0.0
-                if cached_types.get(cell) == "b" and v in (0.0, 1.0):
-                    v = bool(v)  # LibreOffice has no boolean type: keep Excel's
-                out[s.name][cell] = v
+            for i in range(0, len(boxes), 200):
+                chunk = boxes[i:i + 200]
+                data = w.call("read", ranges=[[s.name, f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"]
+                                              for r1, r2, c1, c2, _ in chunk])["values"]
+                for (r1, _r2, c1, _c2, members), block in zip(chunk, data):
+                    for r, c, name in members:
+                        v = block[r - r1][c - c1]
+                        if v is None:
+                            v = 0.0
+                        if cached_types.get(name) == "b" and v in (0.0, 1.0):
+                            v = bool(v)  # LibreOffice has no boolean type: keep Excel's
+                        out[s.name][name] = v
         return out
+
+
+MAX_READ = 200_000  # cells in one bulk read
+
+
+def _bands(cells: list[tuple[int, int, str]], rows: int = 500) -> list[list[tuple[int, int, str]]]:
+    bands: list[list[tuple[int, int, str]]] = []
+    for item in cells:
+        if bands and item[0] - bands[-1][0][0] < rows:
+            bands[-1].append(item)
+        else:
+            bands.append([item])
+    return bands
 
 
 def _merge(writes: list[list[Any]]) -> list[list[Any]]:

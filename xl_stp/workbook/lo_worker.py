@@ -2,7 +2,8 @@
 soffice headless, talks to it over a private pipe, and answers JSON-line requests on stdin.
 
 Requests: {"op": "open", "path"}, {"op": "calc"}, {"op": "read", "ranges": [[sheet, "A1:C9"], ...]},
-{"op": "write", "ranges": [[sheet, "B5:G19", rows], ...]}, {"op": "close"}, {"op": "quit"}.
+{"op": "write", "ranges": [[sheet, "B5:G19", rows], ...]}, {"op": "formulas", "cells": [[sheet, "A9", "B1+C1"]]},
+{"op": "close"}, {"op": "quit"}.
 Each gets one JSON line back: {"ok": true, ...} or {"ok": false, "error": "..."}.
 
 Workbooks are untrusted: they are opened hidden, with macros never executed and links never
@@ -39,7 +40,8 @@ class Office:
         self.proc = subprocess.Popen(
             [soffice, "--headless", "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
              f"-env:UserInstallation=file://{self.profile}", f"--accept=pipe,name={self.pipe};urp;"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "SAL_ENABLE_FILE_LOCKING": "0"})
         local = uno.getComponentContext()
         resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
         deadline = time.time() + 60
@@ -55,8 +57,11 @@ class Office:
         self.doc = None
 
     def open(self, path):
+        """Open a private copy: LibreOffice never touches the user's file or its folder."""
         self.close()
-        url = uno.systemPathToFileUrl(os.path.abspath(path))
+        copy = os.path.join(self.profile, "work" + os.path.splitext(path)[1].lower())
+        shutil.copyfile(path, copy)
+        url = uno.systemPathToFileUrl(copy)
         self.doc = self.desktop.loadComponentFromURL(url, "_blank", 0, (
             prop("Hidden", True), prop("MacroExecutionMode", 0),  # NEVER_EXECUTE (never stored: not read-only, so values can be set)
             prop("UpdateDocMode", 0),  # NO_UPDATE: external links are not followed
@@ -101,6 +106,16 @@ class Office:
             rng.setDataArray(tuple(tuple(r) for r in rows))
         return {}
 
+    def formulas(self, cells):
+        """Set formulas written in Excel's own syntax (as stored in .xlsx files) into cells."""
+        parser = self.doc.createInstance("com.sun.star.sheet.FormulaParser")
+        parser.setPropertyValue("FormulaConvention", 3)  # XL_OOX: Excel A1 references, as in the file
+        parser.setPropertyValue("CompileEnglish", True)
+        for sheet, ref, text in cells:
+            cell = self.doc.Sheets.getByName(sheet).getCellRangeByName(ref)
+            cell.setTokens(parser.parseFormula(text, cell.getCellAddress()))
+        return {}
+
     def quit(self):
         self.close()
         try:
@@ -134,6 +149,8 @@ def main():
                 res = office.read(req["ranges"])
             elif op == "write":
                 res = office.write(req["ranges"])
+            elif op == "formulas":
+                res = office.formulas(req["cells"])
             elif op == "close":
                 office.close()
                 res = {}

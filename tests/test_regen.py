@@ -1,0 +1,290 @@
+"""Batch regeneration: engines, surgical write-back, the command line, Dask.
+
+The fidelity corpus is built by tests/data/corpus.py; Excel-saved workbooks in ../shared/corpus
+are the oracle for native formulas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tests.data.corpus import FIDELITY_EXPECTED, VBA_BYTES, fidelity_workbook, finance_workbook
+from udfs.registry import REGISTRY, discover
+from xl_stp.cli import app
+from xl_stp.workbook import scan
+from xl_stp.workbook.batch import regen_file, run_batch
+from xl_stp.workbook.engines import FormulasEngine, excel_round, fill_omitted
+from xl_stp.workbook.libreoffice import available as lo_available, split_call
+from xl_stp.workbook.patch import CELL, encode
+
+ROOT = Path(__file__).resolve().parent.parent
+LLR = ROOT / "workbooks" / "llr_stp_2016.xlsx"
+SHARED = ROOT.parent / "shared" / "corpus" / "excel-saved"
+ENGINES = ["formulas", pytest.param("libreoffice", marks=[pytest.mark.libreoffice,
+                                                          pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")])]
+discover()
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def strip_results(xml: bytes, cells: set[str]) -> bytes:
+    """A sheet's XML with the cached value and type of the given cells removed."""
+    def cut(m):
+        r = re.search(rb'\br="([A-Z]+[0-9]+)"', m.group("attrs"))
+        if not r or r.group(1).decode() not in cells:
+            return m.group(0)
+        body = re.sub(rb"<v>.*?</v>|<v/>", b"", m.group("body") or b"", flags=re.S)
+        return b"<c" + re.sub(rb'\s+t="[^"]*"', b"", m.group("attrs")) + b">" + body + b"</c>"
+    return CELL.sub(cut, xml)
+
+
+def assert_surgical(src: Path, out: Path) -> None:
+    """Every zip member but the worksheets byte-identical and in the same order; in worksheets,
+    only the cached values of formula-result cells differ."""
+    sc = scan(src)
+    parts = {s.part: s.result_cells() for s in sc.sheets}
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(out) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            if name in parts:
+                assert strip_results(a.read(name), parts[name]) == strip_results(b.read(name), parts[name]), name
+            else:
+                assert a.read(name) == b.read(name), name
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("corpus")
+    return {"xlsx": fidelity_workbook(d / "fidelity.xlsx"), "xlsm": fidelity_workbook(d / "fidelity.xlsm", vba=True)}
+
+
+# ---- write-back fidelity ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("kind", ["xlsx", "xlsm"])
+def test_regen_writes_new_values_and_changes_nothing_else(corpus, tmp_path, engine, kind):
+    src = corpus[kind]
+    before = sha(src)
+    r = regen_file(src, out_dir=tmp_path / "out", engine=engine)
+    assert r.status == "ok", r.error
+    assert r.problems == []
+    assert sha(src) == before  # the original is untouched
+    out = Path(r.output)
+    values = openpyxl.load_workbook(out, data_only=True)
+    for (sheet, cell), expected in FIDELITY_EXPECTED.items():
+        got = values[sheet][cell].value
+        assert got == (pytest.approx(expected) if isinstance(expected, (int, float)) else expected), (sheet, cell, got)
+    assert_surgical(src, out)
+    with zipfile.ZipFile(out) as z:
+        if kind == "xlsm":
+            assert z.read("xl/vbaProject.bin") == VBA_BYTES
+        else:
+            assert "xl/vbaProject.bin" not in z.namelist()
+        text = z.read("xl/worksheets/sheet2.xml").decode()
+        assert "_xludf.STP_CHECK(Data!E5,C7)" in text and "stp_check(1,1)" in text  # each file keeps its spelling
+        assert "<calcPr" in z.read("xl/workbook.xml").decode()
+    # regenerating the regenerated file changes nothing, to the byte
+    again = regen_file(out, out_dir=tmp_path / "again", engine=engine)
+    assert again.values_changed == 0 and sha(again.output) == sha(out)
+
+
+def test_llr_workbook_regenerates_with_no_changes():
+    """The reference workbook's stored values are what the engine computes from its formulas."""
+    for engine in ["formulas"] + (["libreoffice"] if lo_available() else []):
+        r = regen_file(LLR, out_dir=Path("/tmp") / f"xl-stp-test-llr-{engine}", engine=engine)
+        assert r.status == "ok" and r.problems == [], (engine, r.error, r.problems)
+        assert r.formula_cells == 1161 and r.stp_cells == 187
+        assert r.values_changed == 0, engine
+        assert sha(r.output) == sha(LLR)
+
+
+def test_readers_see_the_new_values(corpus, tmp_path):
+    r = regen_file(corpus["xlsx"], out_dir=tmp_path, engine="formulas")
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(r.output).get_sheet_by_name("Data").to_python()
+    assert sheet[4][4] == 1030 and sheet[1][5] == 200
+    frame = pd.read_excel(r.output, sheet_name="Calc", header=None, engine="openpyxl")
+    assert frame.iloc[4, 3] == 975 and frame.iloc[6, 0] == "OK"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+def test_libreoffice_reads_the_new_values_without_recalculating(corpus, tmp_path):
+    r = regen_file(corpus["xlsx"], out_dir=tmp_path / "out", engine="formulas")
+    profile = tmp_path / "profile" / "user"
+    profile.mkdir(parents=True)
+    (profile / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry">'
+        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">'
+        "<value>1</value></prop></item></oor:items>")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "csv",
+                    "--outdir", str(tmp_path), r.output], check=True, capture_output=True, timeout=180)
+    rows = (tmp_path / "fidelity.csv").read_text().splitlines()  # the first sheet, Data
+    assert rows[4].split(",")[4] == "1030" and rows[1].split(",")[4] == "300"
+
+
+# ---- engines ---------------------------------------------------------------------------------------
+
+def test_both_engines_agree_cell_by_cell_on_a_finance_model(tmp_path):
+    if not lo_available():
+        pytest.skip("LibreOffice not installed")
+    path, n = finance_workbook(tmp_path / "model.xlsx", rows=120)
+    sc = scan(path)
+    assert sc.formula_count == n and len(sc.stp_cells()) == 2 * (120 // 10)
+    a = FormulasEngine().compute(path, REGISTRY, sc)
+    from xl_stp.workbook.libreoffice import LibreOfficeEngine
+
+    b = LibreOfficeEngine().compute(path, REGISTRY, sc)
+    assert a.problems == [] and b.problems == []
+    compared = 0
+    for s in sc.sheets:
+        for cell in s.result_cells():
+            x, y = a.values[s.name][cell], b.values[s.name][cell]
+            if isinstance(x, float) or isinstance(y, float):
+                assert x == pytest.approx(y, rel=1e-12, abs=1e-9), (s.name, cell, x, y)
+            else:
+                assert x == y, (s.name, cell, x, y)
+            compared += 1
+    assert compared == n
+
+
+@pytest.mark.parametrize("spelling", ["STP_CAPITAL_NET", "stp_capital_net", "_xludf.STP_CAPITAL_NET", "_xll.STP_CAPITAL_NET",
+                                      "_xldudf_XLSTP_STP_CAPITAL_NET"])
+def test_every_spelling_resolves_to_the_same_function(tmp_path, spelling):
+    path, _ = finance_workbook(tmp_path / "s.xlsx", rows=20, spelling=spelling)
+    r = regen_file(path, out_dir=tmp_path / "out", engine="formulas")
+    assert r.status == "ok" and r.problems == [], r.problems
+    wb = openpyxl.load_workbook(r.output, data_only=True)
+    assert wb["Calc"]["B10"].value == (100 + 37 * 9 % 900) + (50 + 53 * 9 % 700) - (29 * 9 % 300)
+    with zipfile.ZipFile(r.output) as z:
+        assert spelling in z.read("xl/worksheets/sheet2.xml").decode()
+
+
+def test_circular_references_and_unknown_functions_are_reported_and_the_rest_computed(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "bad.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Model")
+    ws.write_number("A1", 2)
+    ws.write_formula("B1", "=A1*3", None, 0)
+    ws.write_formula("C1", "=D1+1", None, 0)
+    ws.write_formula("D1", "=C1+1", None, 0)
+    ws.write_formula("E1", "=NOSUCHFUNC(A1)", None, 0)
+    wb.close()
+    r = regen_file(path, out_dir=tmp_path / "out", engine="formulas")
+    assert r.status == "ok"
+    text = "\n".join(r.problems)
+    assert "Model!E1: calls an unknown function NOSUCHFUNC()" in text
+    assert "Model!C1: is part of a circular reference" in text and "Model!D1" in text
+    assert openpyxl.load_workbook(r.output, data_only=True)["Model"]["B1"].value == 6
+
+
+def test_formulas_engine_refuses_what_it_cannot_do(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "table.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("T")
+    ws.add_table("A1:B3", {"name": "Amounts", "columns": [{"header": "x"}, {"header": "y"}], "data": [[1, 2], [3, 4]]})
+    ws.write_formula("D1", "=SUM(Amounts[x])", None, 0)
+    wb.define_name("T!Scoped", "=T!$A$2")
+    ws.write_formula("D2", "=Scoped*2", None, 0)
+    wb.close()
+    r = regen_file(path, out_dir=tmp_path / "out", engine="formulas")
+    text = "\n".join(r.problems)
+    assert "T!D1: uses a structured table reference, which the formulas engine cannot compute" in text
+    assert "T!D2: uses the sheet-scoped name SCOPED" in text
+
+
+def test_excel_rounding_and_omitted_arguments():
+    assert excel_round(2.385, 2) == 2.39 and excel_round(-2.385, 2) == -2.39 and excel_round(1234.5, -2) == 1200
+    assert fill_omitted("STP_FUNDING_SPLIT(A1:F1,A2:F4,,A5:F5)") == 'STP_FUNDING_SPLIT(A1:F1,A2:F4,"",A5:F5)'
+    assert fill_omitted('SUM(A1,,2)') == 'SUM(A1,,2)'
+    assert split_call("STP_ROI(B5,B6,-B7,\"net\")") == ("STP_ROI", ["B5", "B6", "-B7", '"net"'])
+    assert split_call("1+STP_ROI(B5,B6)") is None and split_call("STP_ROI(B5,B6)*2") is None
+    assert encode(True) == ("b", "1") and encode(2.0) == (None, "2") and encode(float("nan")) == ("e", "#NUM!")
+    assert encode("#N/A") == ("e", "#N/A") and encode("OK") == ("str", "OK") and encode(0.1) == (None, "0.1")
+
+
+EXCEL_FILES = sorted(SHARED.glob("*/*.xlsx")) if SHARED.exists() else []
+#: formulas-project/test.xlsx (13,487 cells, 2 minutes) is scored by bench/corpus_score.py instead.
+QUICK_FILES = [p for p in EXCEL_FILES if p.name != "test.xlsx"]
+#: Where both engines differ from Excel on most cells: DEC2BIN/HEX/OCT with 'places', whose
+#: error kinds (#NUM! against #VALUE!) neither engine reproduces. Scored, but apart.
+APART = {"BASES.xlsx"}
+
+
+@pytest.mark.skipif(not EXCEL_FILES, reason="../shared/corpus not present")
+@pytest.mark.parametrize("engine, floor", [("formulas", 0.93), pytest.param("libreoffice", 0.88, marks=ENGINES[1].marks)])
+def test_engines_against_excels_own_answers(engine, floor, tmp_path):
+    """Excel-saved workbooks: the share of formula cells where the engine reproduces the value Excel
+    stored (measured here: formulas 94%, LibreOffice 91% outside BASES.xlsx)."""
+    right = total = 0
+    rows = []
+    for path in QUICK_FILES:
+        r = regen_file(path, out_dir=tmp_path / path.stem, engine=engine)
+        assert r.status == "ok", (path.name, r.error)
+        rows.append((path.name, r.values_changed, r.formula_cells))
+        if path.name not in APART:
+            total += r.formula_cells
+            right += r.formula_cells - r.values_changed
+    print(f"{engine}: {right}/{total} ({right / total:.1%}) outside {sorted(APART)}; differing: {[x for x in rows if x[1]]}")
+    assert total > 300
+    assert right / total >= floor
+
+
+# ---- command line, batch, Dask ---------------------------------------------------------------------
+
+def test_cli_regen_batch_report_and_exit_status(corpus, tmp_path):
+    bad = tmp_path / "broken.xlsx"
+    bad.write_bytes(b"not a zip")
+    report = tmp_path / "report.json"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["regen", str(corpus["xlsx"]), str(bad), str(LLR), "--out", str(out), "--engine", "formulas",
+                                      "--jobs", "2", "--report", str(report)])
+    assert result.exit_code == 1
+    assert "broken.xlsx: is not an Excel workbook" in result.output
+    assert "Traceback" not in result.output
+    rows = json.loads(report.read_text())
+    assert [Path(r["path"]).name for r in rows] == ["fidelity.xlsx", "broken.xlsx", "llr_stp_2016.xlsx"]
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
+    assert (out / "fidelity.xlsx").exists() and (out / "llr_stp_2016.xlsx").exists() and not (out / "broken.xlsx").exists()
+    assert "3 files" in result.output and "1 failed" in result.output
+
+
+def test_cli_requires_a_destination_and_in_place_is_atomic(corpus, tmp_path):
+    work = tmp_path / "w.xlsx"
+    shutil.copy(corpus["xlsx"], work)
+    r = CliRunner().invoke(app, ["regen", str(work)])
+    assert r.exit_code == 2 and "--in-place" in r.output
+    r = CliRunner().invoke(app, ["regen", str(work), "--in-place", "--engine", "formulas", "--report", str(tmp_path / "r.csv")])
+    assert r.exit_code == 0, r.output
+    assert openpyxl.load_workbook(work, data_only=True)["Data"]["E5"].value == 1030
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+    assert "values_changed" in (tmp_path / "r.csv").read_text()
+
+
+def test_dask_scheduler_runs_the_same_job(corpus, tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        results = run_batch([corpus["xlsx"], LLR], out_dir=str(tmp_path), in_place=False, engine="formulas",
+                            scheduler=cluster.scheduler_address)
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert results[0].values_changed == 30 and results[1].values_changed == 0
