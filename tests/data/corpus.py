@@ -111,9 +111,13 @@ def _make_shared(path: Path, part: str, col: str, first: int, last: int, templat
             z.writestr(info, data)
 
 
-def finance_workbook(path: Path, rows: int = 200, stp_every: int = 10, spelling: str = "STP_CAPITAL_NET") -> tuple[Path, int]:
-    """Inputs (rows x 6), Calc (rows x 12 formulas, one in ``stp_every`` an STP_* call feeding
-    later columns), Summary totals. Returns the path and the number of formula cells."""
+def finance_workbook(path: Path, rows: int = 200, stp_every: int = 10, spelling: str = "STP_CAPITAL_NET",
+                     check_every: int | None = None) -> tuple[Path, int]:
+    """Inputs (rows x 6), Calc (rows x 12 formulas: in one row in ``stp_every`` column B is an
+    STP_* call feeding later columns, and in one row in ``check_every`` (default ``stp_every``)
+    column J is an STP_CHECK of it), Summary totals. Returns the path and the number of formula
+    cells. ``stp_every=1, check_every=5`` makes 10% of the formulas STP_* calls."""
+    check_every = check_every or stp_every
     path = Path(path)
     wb = xlsxwriter.Workbook(str(path))
     inp, calc, summ = wb.add_worksheet("Inputs"), wb.add_worksheet("Calc"), wb.add_worksheet("Summary")
@@ -140,7 +144,7 @@ def finance_workbook(path: Path, rows: int = 200, stp_every: int = 10, spelling:
             "G": f"=INDEX(Inputs!C$2:C${rows + 1},MATCH(Inputs!A{r},Inputs!A$2:A${rows + 1},0))",
             "H": f"=SUMPRODUCT(Inputs!C{r}:D{r},Inputs!C{r}:D{r})/1000",
             "I": f"=MAX(C{r},D{r})-MIN(C{r},D{r})",
-            "J": (f"=STP_CHECK(B{r},A{r}+Inputs!E{r})" if stp else f"=B{r}-F{r}"),
+            "J": (f"=STP_CHECK(B{r},A{r}+Inputs!E{r})" if r % check_every == 0 else f"=B{r}-F{r}"),
             "K": f"=SUMIF(Inputs!B$2:B${rows + 1},Inputs!B{r},Costs1)/1000",
             "L": f"=F{r}+H{r}+IF(ISNUMBER(J{r}),J{r},0)",
         }

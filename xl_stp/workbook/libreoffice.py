@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import os
 import re
 import select
@@ -198,53 +199,8 @@ class LibreOfficeEngine:
 
         w = worker()
         sheets = w.call("open", path=str(Path(path).resolve()))["sheets"]
-        # An argument that is an expression (A10+Inputs!E10) is evaluated by LibreOffice in a
-        # scratch cell at the foot of the calling cell's sheet (the in-memory copy only).
-        scratch, next_row = [], {}
-        for i, (cell, fn, parsed) in enumerate(calls):
-            for j, (k, v) in enumerate(parsed):
-                if k == "unsupported":
-                    row = next_row.get(cell.sheet, SCRATCH_ROW)
-                    next_row[cell.sheet] = row - 1
-                    scratch.append([cell.sheet, f"A{row}", v])
-                    parsed[j] = ("scratch", (cell.sheet, f"A{row}"))
         try:
-            if scratch:
-                w.call("formulas", cells=scratch)
-            stp_values: dict[tuple[str, str], Any] = {}
-            for _pass in range(len(calls) + 2):
-                w.call("calc")
-                refs = sorted({val for _, _, parsed in calls for k, val in parsed if k == "ref"})
-                missing = [r for r in refs if r[0] not in sheets]
-                if missing:
-                    raise WorkbookError(f"an STP_* argument refers to a sheet that does not exist: {missing[0][0]}")
-                got = _read_refs(w, refs)
-                got.update(_read_refs(w, sorted({v for _, _, parsed in calls for k, v in parsed if k == "scratch"})))
-                writes, changed = [], False
-                for cell, fn, parsed in calls:
-                    args = []
-                    for k, val in parsed:
-                        if k in ("ref", "scratch"):
-                            data = got[val]
-                            args.append(data[0][0] if len(data) == 1 and len(data[0]) == 1 else data)
-                        else:
-                            args.append(val)
-                    out = fn(*args)
-                    key = (cell.sheet, cell.ref)
-                    if stp_values.get(key, object()) != out:
-                        changed = True
-                        target = cell.array_ref or cell.ref
-                        writes.append([cell.sheet, target, _fit(out, target)])
-                    stp_values[key] = out
-                if not changed:
-                    break
-                w.call("write", ranges=_merge(writes))
-            w.call("calc")
-            values = self._read_results(w, scan)
-            for cell, _fn, _parsed in calls:  # STP_* cells: our own values, with their types
-                block = _fit(stp_values[(cell.sheet, cell.ref)], cell.array_ref or cell.ref, keep_types=True)
-                for name, v in zip(expand(cell.array_ref or cell.ref), [v for row in block for v in row]):
-                    values[cell.sheet][name] = v
+            values = self._fixed_point(w, scan, calls, sheets)
         finally:
             try:
                 w.call("close")
@@ -260,13 +216,77 @@ class LibreOfficeEngine:
                     result.problems.append(WorkbookError("evaluates to #NAME? (an unknown function or name)", sheet, name))
         return result
 
+    def _fixed_point(self, w: _Worker, scan: WorkbookScan, calls: list, sheets: list[str]) -> dict[str, dict[str, Any]]:
+        """Compute the STP_* calls, feed their results to LibreOffice, recalculate, and repeat until
+        no STP_* argument changes; then read every formula-result cell."""
+        missing = sorted({v[0] for _, _, parsed in calls for k, v in parsed if k == "ref" and v[0] not in sheets})
+        if missing:
+            raise WorkbookError(f"an STP_* argument refers to a sheet that does not exist: {missing[0]}")
+        # An argument that is an expression (A10+Inputs!E10) is evaluated by LibreOffice in a
+        # scratch cell at the foot of the calling cell's sheet (its in-memory copy only).
+        scratch: dict[str, list[tuple[int, str]]] = {}
+        for cell, _fn, parsed in calls:
+            for j, (k, v) in enumerate(parsed):
+                if k == "unsupported":
+                    rows = scratch.setdefault(cell.sheet, [])
+                    row = SCRATCH_ROW - len(rows)
+                    rows.append((row, v))
+                    parsed[j] = ("scratch", (cell.sheet, f"A{row}"))
+        _set_scratch(w, scratch)
+        order, deps = _order(calls)
+        plan = _WritePlan(w, scan, calls)
+        refs = sorted({val for _, _, parsed in calls for k, val in parsed if k in ("ref", "scratch")})
+        stp_values: dict[int, Any] = {}
+        last_args: dict[int, list[Any]] = {}
+        for n_pass in range(len(calls) + 2):
+            w.call("calc", all=n_pass == 0)  # then only what the writes made dirty
+            # The first pass reads errors without their kind (a call per error cell: slow where
+            # everything downstream of an STP_* cell is still #NAME?); any pass whose inputs held
+            # an error is followed by one that reads them exactly.
+            got = _read_refs(w, refs, exact=n_pass > 0)
+            fresh: dict[tuple[str, str], Any] = {}  # STP_* results of this pass, fed to later calls
+            changed = []
+            for i in order:
+                cell, fn, parsed = calls[i]
+                args = []
+                for k, val in parsed:
+                    if k in ("ref", "scratch"):
+                        data = got[val]
+                        if fresh and deps.get(val):
+                            data = _overlay(data, val, fresh)
+                        args.append(data[0][0] if len(data) == 1 and len(data[0]) == 1 else data)
+                    else:
+                        args.append(val)
+                if i in last_args and last_args[i] == args:
+                    out = stp_values[i]  # same arguments, same result: the functions are pure
+                else:
+                    out = fn(*args)
+                    last_args[i] = args
+                target = cell.array_ref or cell.ref
+                block = _fit(out, target, keep_types=True)
+                for name, v in zip(expand(target), [v for row in block for v in row]):
+                    fresh[(cell.sheet, name)] = v
+                if i not in stp_values or stp_values[i] != out:
+                    changed.append(i)
+                stp_values[i] = out
+            if not changed:
+                break
+            plan.write(changed, stp_values)
+        values = self._read_results(w, scan)
+        for i, (cell, _fn, _parsed) in enumerate(calls):  # STP_* cells: our own values, with their types
+            target = cell.array_ref or cell.ref
+            block = _fit(stp_values[i], target, keep_types=True)
+            for name, v in zip(expand(target), [v for row in block for v in row]):
+                values[cell.sheet][name] = v
+        return values
+
     @staticmethod
     def _read_results(w: _Worker, scan: WorkbookScan) -> dict[str, dict[str, Any]]:
         """Every formula-result cell, read in bulk: one range per band of rows (split further
         where the cells are sparse), never one huge rectangle."""
         out: dict[str, dict[str, Any]] = {s.name: {} for s in scan.sheets}
         for s in scan.sheets:
-            cells = sorted((range_boundaries(c)[1], range_boundaries(c)[0], c) for c in s.result_cells())
+            cells = sorted((*_row_col(c), c) for c in s.result_cells())
             boxes = []
             for band in _bands(cells):
                 r1, r2 = band[0][0], band[-1][0]
@@ -296,6 +316,15 @@ class LibreOfficeEngine:
 
 
 MAX_READ = 200_000  # cells in one bulk read
+CELL_NAME = re.compile(r"([A-Z]{1,3})([0-9]+)")
+
+
+def _row_col(name: str) -> tuple[int, int]:
+    col, row = CELL_NAME.fullmatch(name).groups()
+    n = 0
+    for ch in col:
+        n = n * 26 + ord(ch) - 64
+    return int(row), n
 
 
 def _bands(cells: list[tuple[int, int, str]], rows: int = 500) -> list[list[tuple[int, int, str]]]:
@@ -319,7 +348,8 @@ def _merge(writes: list[list[Any]]) -> list[list[Any]]:
         if run:
             c, r = range_boundaries(run[0][1])[:2]
             last = range_boundaries(run[-1][1])[1]
-            out.append([run[0][0], f"{get_column_letter(c)}{r}:{get_column_letter(c)}{last}", [w[2][0] for w in run]])
+            out.append([run[0][0], f"{get_column_letter(c)}{r}:{get_column_letter(c)}{last}", [w[2][0] for w in run],
+                        any(w[3] for w in run)])
             run.clear()
 
     for w in singles:
@@ -333,23 +363,201 @@ def _merge(writes: list[list[Any]]) -> list[list[Any]]:
     return out
 
 
-def _read_refs(w: _Worker, refs: list[tuple[str, str]]) -> dict[tuple[str, str], list[list[Any]]]:
-    """Every referenced range, read with one bulk call per sheet (its bounding box)."""
-    boxes: dict[str, list[int]] = {}
-    for sheet, ref in refs:
-        c1, r1, c2, r2 = range_boundaries(ref)
-        b = boxes.setdefault(sheet, [c1, r1, c2, r2])
-        b[:] = [min(b[0], c1), min(b[1], r1), max(b[2], c2), max(b[3], r2)]
-    names = list(boxes)
-    blocks = w.call("read", ranges=[[n, f"{get_column_letter(b[0])}{b[1]}:{get_column_letter(b[2])}{b[3]}"]
-                                    for n, b in ((n, boxes[n]) for n in names)])["values"] if names else []
-    data = dict(zip(names, blocks))
+def _read_refs(w: _Worker, refs: list[tuple[str, str]], exact: bool = True) -> dict[tuple[str, str], list[list[Any]]]:
+    """Every referenced range, read in one call: nearby ranges of a sheet share a box, as long as
+    the box is not mostly cells nobody asked for."""
+    boxes: list[tuple[str, list[int], list[tuple[str, str]]]] = []
+    by_sheet: dict[str, list[tuple[list[int], tuple[str, str]]]] = {}
+    for key in refs:
+        by_sheet.setdefault(key[0], []).append((list(range_boundaries(key[1])), key))
+    for sheet, items in by_sheet.items():
+        items.sort(key=lambda x: (x[0][1], x[0][0]))
+        cur, members, area = None, [], 0
+        for b, key in items:
+            a = (b[2] - b[0] + 1) * (b[3] - b[1] + 1)
+            if cur is not None:
+                u = [min(cur[0], b[0]), min(cur[1], b[1]), max(cur[2], b[2]), max(cur[3], b[3])]
+                if (u[2] - u[0] + 1) * (u[3] - u[1] + 1) <= 2 * (area + a) + 1000:
+                    cur, area = u, area + a
+                    members.append(key)
+                    continue
+                boxes.append((sheet, cur, members))
+            cur, members, area = b, [key], a
+        if cur is not None:
+            boxes.append((sheet, cur, members))
+    if not boxes:
+        return {}
+    blocks = w.call("read", ranges=[[sheet, f"{get_column_letter(b[0])}{b[1]}:{get_column_letter(b[2])}{b[3]}"]
+                                    for sheet, b, _ in boxes], exact=exact)["values"]
     out = {}
-    for sheet, ref in refs:
-        c1, r1, c2, r2 = range_boundaries(ref)
-        bc, br = boxes[sheet][0], boxes[sheet][1]
-        out[(sheet, ref)] = [row[c1 - bc:c2 - bc + 1] for row in data[sheet][r1 - br:r2 - br + 1]]
+    for (sheet, box, members), data in zip(boxes, blocks):
+        for key in members:
+            c1, r1, c2, r2 = range_boundaries(key[1])
+            out[key] = [row[c1 - box[0]:c2 - box[0] + 1] for row in data[r1 - box[1]:r2 - box[1] + 1]]
     return out
+
+
+def _order(calls: list) -> tuple[list[int], dict[tuple[str, str], set[int]]]:
+    """The calls in dependency order where one STP_* call reads another's cells directly (so one
+    pass gets chains of STP_* calls right), and, for each argument range, the calls it reads."""
+    index: dict[str, dict[str, int]] = {}
+    for i, (cell, _fn, _parsed) in enumerate(calls):
+        for name in expand(cell.array_ref or cell.ref):
+            index.setdefault(cell.sheet, {})[name] = i
+    deps: dict[tuple[str, str], set[int]] = {}
+    for _cell, _fn, parsed in calls:
+        for k, key in parsed:
+            if k != "ref" or key in deps:
+                continue
+            sheet, ref = key
+            targets = index.get(sheet, {})
+            c1, r1, c2, r2 = range_boundaries(ref)
+            if (c2 - c1 + 1) * (r2 - r1 + 1) <= len(targets):
+                found = {targets[n] for n in expand(ref) if n in targets}
+            else:
+                found = {i for n, i in targets.items() if c1 <= range_boundaries(n)[0] <= c2 and r1 <= range_boundaries(n)[1] <= r2}
+            deps[key] = found
+    order: list[int] = []
+    state = [0] * len(calls)  # 0 new, 1 visiting, 2 done
+
+    def visit(i: int) -> None:
+        stack = [(i, iter(sorted({d for k, key in calls[i][2] if k == "ref" for d in deps[key]} - {i})))]
+        state[i] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next((d for d in it if state[d] == 0), None)
+            if nxt is None:
+                stack.pop()
+                state[node] = 2
+                order.append(node)
+            else:
+                state[nxt] = 1
+                stack.append((nxt, iter(sorted({d for k, key in calls[nxt][2] if k == "ref" for d in deps[key]} - {nxt}))))
+
+    for i in range(len(calls)):
+        if state[i] == 0:
+            visit(i)
+    return order, deps
+
+
+def _overlay(data: list[list[Any]], key: tuple[str, str], fresh: dict[tuple[str, str], Any]) -> list[list[Any]]:
+    sheet, ref = key
+    c1, r1, _c2, _r2 = range_boundaries(ref)
+    out = [list(row) for row in data]
+    for i, row in enumerate(out):
+        for j in range(len(row)):
+            name = f"{get_column_letter(c1 + j)}{r1 + i}"
+            if (sheet, name) in fresh:
+                row[j] = fresh[(sheet, name)]
+    return out
+
+
+API_SHEET_REF = re.compile(r"('(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!(\$?[A-Z]{1,3}\$?[0-9]+(?::\$?[A-Z]{1,3}\$?[0-9]+)?)")
+
+
+def to_api(text: str) -> str | None:
+    """An Excel formula (as stored in a file, without '=') in LibreOffice's API syntax
+    (``Inputs!E10`` -> ``$Inputs.E10``, ``,`` -> ``;``), or None when it is not a plain expression
+    that this can translate with certainty (array constants, external or whole-column references)."""
+    out, pieces = [], re.split(r'("(?:[^"]|"")*")', text)
+    for k, piece in enumerate(pieces):
+        if k % 2:
+            out.append(piece)
+            continue
+        if any(ch in piece for ch in "{}[]") or "_xlfn." in piece.lower():
+            return None
+        piece = API_SHEET_REF.sub(lambda m: f"${m.group(1)}.{m.group(2)}", piece)
+        if "!" in piece:
+            return None
+        out.append(piece.replace(",", ";"))
+    return "=" + "".join(out)
+
+
+def _set_scratch(w: _Worker, scratch: dict[str, list[tuple[int, str]]]) -> None:
+    """Scratch formulas: one range call per sheet where they translate, the parser for the rest."""
+    blocks, singles = [], []
+    for sheet, rows in scratch.items():
+        api = [to_api(text) for _row, text in rows]
+        top = rows[-1][0]
+        blocks.append([sheet, f"A{top}:A{rows[0][0]}", [[a or ""] for a in reversed(api)]])
+        singles.extend([sheet, f"A{row}", text] for (row, text), a in zip(rows, api) if a is None)
+    if blocks:
+        w.call("set_formulas", ranges=blocks)
+    if singles:
+        w.call("formulas", cells=singles)
+
+
+def _api_value(v: Any) -> str:
+    """A value as a constant formula in LibreOffice's API syntax (locale-independent, typed)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "=1" if v else "=0"
+    if isinstance(v, (int, float)):
+        x = float(v)
+        return f"={x!r}" if math.isfinite(x) else "=NA()"
+    text = str(v)
+    if text == "#N/A":
+        return "=NA()"
+    return '="' + text.replace('"', '""') + '"'
+
+
+class _WritePlan:
+    """How STP_* results go into LibreOffice's copy with few calls: an array range as one range;
+    a column of single-cell calls as one range when they are adjacent, or, when they are spread
+    among other formulas (every fifth row of a column), as one formula-array call over the column
+    that puts the other formulas back as they were."""
+
+    def __init__(self, w: _Worker, scan: WorkbookScan, calls: list):
+        self.w, self.calls = w, calls
+        self.cleared: set[int] = set()
+        self.box_of: dict[int, int] = {}
+        self.boxes: list[dict] = []
+        groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        for i, (cell, _fn, _parsed) in enumerate(calls):
+            if not cell.array_ref:
+                c, r = range_boundaries(cell.ref)[:2]
+                groups.setdefault((cell.sheet, c), []).append((r, i))
+        formula_cells = {(s.name, f.ref) for s in scan.sheets for f in s.formulas if f.kind != "array"}
+        array_cells = {(s.name, c) for s in scan.sheets for c in s.array_members}
+        wanted = []
+        for (sheet, col), members in groups.items():
+            members.sort()
+            r1, r2 = members[0][0], members[-1][0]
+            if len(members) < 8 or r2 - r1 + 1 == len(members) or r2 - r1 + 1 > 50 * len(members):
+                continue
+            letter = get_column_letter(col)
+            box = [f"{letter}{r}" for r in range(r1, r2 + 1)]
+            if all((sheet, n) in formula_cells and (sheet, n) not in array_cells for n in box):
+                b = {"sheet": sheet, "ref": f"{letter}{r1}:{letter}{r2}", "top": r1, "rows": {r: i for r, i in members}}
+                for _r, i in members:
+                    self.box_of[i] = len(self.boxes)
+                self.boxes.append(b)
+                wanted.append([sheet, b["ref"]])
+        if wanted:
+            for b, formulas in zip(self.boxes, w.call("get_formulas", ranges=wanted)["formulas"]):
+                b["formulas"] = [row[0] for row in formulas]
+
+    def write(self, changed: list[int], values: dict[int, Any]) -> None:
+        ranges, boxes = [], set()
+        for i in changed:
+            if i in self.box_of:
+                boxes.add(self.box_of[i])
+                continue
+            cell = self.calls[i][0]
+            target = cell.array_ref or cell.ref
+            ranges.append([cell.sheet, target, _fit(values[i], target), i not in self.cleared])
+            self.cleared.add(i)
+        if ranges:
+            self.w.call("write", ranges=_merge(ranges))
+        if boxes:
+            out = []
+            for k in sorted(boxes):
+                b = self.boxes[k]
+                rows = [[_api_value(_fit(values[b["rows"][b["top"] + j]], "A1", keep_types=True)[0][0]) if b["top"] + j in b["rows"] else f]
+                        for j, f in enumerate(b["formulas"])]
+                out.append([b["sheet"], b["ref"], rows])
+            self.w.call("set_formulas", ranges=out)
 
 
 def _fit(out: Any, target: str, keep_types: bool = False) -> list[list[Any]]:

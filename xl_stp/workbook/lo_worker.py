@@ -1,9 +1,12 @@
 """A warm LibreOffice worker: run by Debian's /usr/bin/python3 (which has the UNO bridge), it starts
 soffice headless, talks to it over a private pipe, and answers JSON-line requests on stdin.
 
-Requests: {"op": "open", "path"}, {"op": "calc"}, {"op": "read", "ranges": [[sheet, "A1:C9"], ...]},
-{"op": "write", "ranges": [[sheet, "B5:G19", rows], ...]}, {"op": "formulas", "cells": [[sheet, "A9", "B1+C1"]]},
-{"op": "close"}, {"op": "quit"}.
+Requests: {"op": "open", "path"}, {"op": "calc", "all": true}, {"op": "read", "ranges": [[sheet, "A1:C9"], ...]},
+{"op": "write", "ranges": [[sheet, "B5:G19", rows, clear], ...]}, {"op": "formulas", "cells": [[sheet, "A9", "B1+C1"]]}
+(Excel syntax, one cell at a time), {"op": "get_formulas", "ranges": [[sheet, ref], ...]} and
+{"op": "set_formulas", "ranges": [[sheet, ref, rows], ...]} (LibreOffice's API syntax, a range at a
+time), {"op": "store", "path"} (LibreOffice's own save as .xlsx, for the benchmark's native-only
+baseline), {"op": "close"}, {"op": "quit"}.
 Each gets one JSON line back: {"ok": true, ...} or {"ok": false, "error": "..."}.
 
 Workbooks are untrusted: they are opened hidden, with macros never executed and links never
@@ -55,6 +58,7 @@ class Office:
                 time.sleep(0.1)
         self.desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         self.doc = None
+        self.sheets = {}
 
     def open(self, path):
         """Open a private copy: LibreOffice never touches the user's file or its folder."""
@@ -69,6 +73,8 @@ class Office:
         if self.doc is None:
             raise RuntimeError("LibreOffice could not open the workbook")
         self.doc.lockControllers()
+        self.doc.enableAutomaticCalculation(False)  # recalculate when asked, not on every write
+        self.sheets = {}
         return {"sheets": list(self.doc.Sheets.ElementNames)}
 
     def close(self):
@@ -78,13 +84,20 @@ class Office:
             except Exception:
                 pass
             self.doc = None
+            self.sheets = {}
 
-    def read(self, ranges):
+    def sheet(self, name):
+        if name not in self.sheets:
+            self.sheets[name] = self.doc.Sheets.getByName(name)
+        return self.sheets[name]
+
+    def read(self, ranges, exact=True):
         """Values of each range in three bulk calls: the data, the empty cells (None) and the
-        cells whose formula gives an error (their Excel error text)."""
+        cells whose formula gives an error (their Excel error text; with exact=False all of them
+        #VALUE!, without asking each cell which error it holds, which costs a call per cell)."""
         out = []
         for sheet, ref in ranges:
-            rng = self.doc.Sheets.getByName(sheet).getCellRangeByName(ref)
+            rng = self.sheet(sheet).getCellRangeByName(ref)
             top = rng.getRangeAddress()
             data = [list(r) for r in rng.getDataArray()]
             for addr in rng.queryEmptyCells().getRangeAddresses():
@@ -94,16 +107,33 @@ class Office:
             for addr in rng.queryFormulaCells(4).getRangeAddresses():  # FormulaResult.ERROR
                 for r in range(addr.StartRow, addr.EndRow + 1):
                     for c in range(addr.StartColumn, addr.EndColumn + 1):
-                        err = rng.getCellByPosition(c - top.StartColumn, r - top.StartRow).getError()
-                        data[r - top.StartRow][c - top.StartColumn] = ERRORS.get(err, "#VALUE!")
+                        if exact:
+                            err = rng.getCellByPosition(c - top.StartColumn, r - top.StartRow).getError()
+                            data[r - top.StartRow][c - top.StartColumn] = ERRORS.get(err, "#VALUE!")
+                        else:
+                            data[r - top.StartRow][c - top.StartColumn] = "#VALUE!"
             out.append(data)
         return {"values": out}
 
     def write(self, ranges):
-        for sheet, ref, rows in ranges:
-            rng = self.doc.Sheets.getByName(sheet).getCellRangeByName(ref)
-            rng.clearContents(16)  # FORMULA: an array formula must go as a whole before values are set
+        for sheet, ref, rows, clear in ranges:
+            rng = self.sheet(sheet).getCellRangeByName(ref)
+            if clear:
+                rng.clearContents(16)  # FORMULA: an array formula must go as a whole before values are set
             rng.setDataArray(tuple(tuple(r) for r in rows))
+        return {}
+
+    def get_formulas(self, ranges):
+        return {"formulas": [[list(r) for r in self.sheet(sheet).getCellRangeByName(ref).getFormulaArray()]
+                             for sheet, ref in ranges]}
+
+    def set_formulas(self, ranges):
+        for sheet, ref, rows in ranges:
+            self.sheet(sheet).getCellRangeByName(ref).setFormulaArray(tuple(tuple(r) for r in rows))
+        return {}
+
+    def store(self, path):
+        self.doc.storeToURL(uno.systemPathToFileUrl(path), (prop("FilterName", "Calc Office Open XML"),))
         return {}
 
     def formulas(self, cells):
@@ -112,7 +142,7 @@ class Office:
         parser.setPropertyValue("FormulaConvention", 3)  # XL_OOX: Excel A1 references, as in the file
         parser.setPropertyValue("CompileEnglish", True)
         for sheet, ref, text in cells:
-            cell = self.doc.Sheets.getByName(sheet).getCellRangeByName(ref)
+            cell = self.sheet(sheet).getCellRangeByName(ref)
             cell.setTokens(parser.parseFormula(text, cell.getCellAddress()))
         return {}
 
@@ -136,6 +166,7 @@ def main():
         try:
             req = json.loads(line)
             op = req["op"]
+            started = time.perf_counter()
             if op == "quit":
                 office.quit()
                 print(json.dumps({"ok": True}), flush=True)
@@ -143,20 +174,30 @@ def main():
             if op == "open":
                 res = office.open(req["path"])
             elif op == "calc":
-                office.doc.calculateAll()
+                if req.get("all", True):
+                    office.doc.calculateAll()
+                else:
+                    office.doc.calculate()  # the cells made dirty by writes, and what depends on them
                 res = {}
             elif op == "read":
-                res = office.read(req["ranges"])
+                res = office.read(req["ranges"], req.get("exact", True))
             elif op == "write":
                 res = office.write(req["ranges"])
             elif op == "formulas":
                 res = office.formulas(req["cells"])
+            elif op == "get_formulas":
+                res = office.get_formulas(req["ranges"])
+            elif op == "set_formulas":
+                res = office.set_formulas(req["ranges"])
+            elif op == "store":
+                res = office.store(req["path"])
             elif op == "close":
                 office.close()
                 res = {}
             else:
                 raise ValueError(f"unknown op {op}")
             res["ok"] = True
+            res["seconds"] = time.perf_counter() - started
         except Exception as e:
             res = {"ok": False, "error": f"{type(e).__name__}: {e}"}
         print(json.dumps(res), flush=True)
