@@ -206,9 +206,11 @@ def test_formulas_engine_refuses_what_it_cannot_do(tmp_path):
     wb.define_name("T!Scoped", "=T!$A$2")
     ws.write_formula("D2", "=Scoped*2", None, 0)
     wb.close()
+    before = sha(path)
     r = regen_file(path, out_dir=tmp_path / "out", engine="formulas")
-    text = "\n".join(r.problems)
-    assert "T!D1: uses a structured table reference, which the formulas engine cannot compute" in text
+    assert r.failed and not (tmp_path / "out" / "table.xlsx").exists() and sha(path) == before
+    text = r.error + "\n" + "\n".join(r.problems)
+    assert "not computed: T!D1: uses a structured table reference, which the formulas engine cannot compute" in r.error
     assert "T!D2: uses the sheet-scoped name SCOPED" in text
 
 

@@ -41,6 +41,7 @@ def regen(
     report: Optional[Path] = typer.Option(None, "--report", help="Write a per-file report: .json or .csv"),
     cross_check: bool = typer.Option(False, "--cross-check", help="Compute with the second engine too and report disagreements"),
     max_part_mb: int = typer.Option(512, "--max-part-mb", help="Refuse a zip part that inflates past this size (zip bombs)"),
+    max_formulas: int = typer.Option(2_000_000, "--max-formulas", help="Refuse a workbook with more formula cells than this"),
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks of internal errors"),
 ) -> None:
     """Recalculate workbooks without Excel and write the cached values back, changing nothing else."""
@@ -60,7 +61,7 @@ def regen(
     if not files:
         errors.print("xl-stp regen: no workbooks found")
         raise typer.Exit(2)
-    limits = Limits(member_bytes=max_part_mb * 1024 * 1024)
+    limits = Limits(member_bytes=max_part_mb * 1024 * 1024, formula_cells=max_formulas)
     with Progress(TextColumn("[bold]regen"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=errors, transient=True) as progress:
         task = progress.add_task("", total=len(files))
@@ -123,8 +124,21 @@ def functions() -> None:
     console.print(t)
 
 
+def _stop(signum, _frame) -> None:
+    """SIGTERM ends the run like Ctrl-C: temporary files are removed, finished outputs stay, originals
+    are untouched."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    app()
+    import signal
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        app()
+    except KeyboardInterrupt:
+        errors.print("xl-stp: stopped; workbooks already written are complete, nothing else was changed")
+        raise SystemExit(130)
 
 
 if __name__ == "__main__":

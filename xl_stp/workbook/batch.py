@@ -13,7 +13,7 @@ import os
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -125,11 +125,26 @@ def regen_file(path: str | Path, out_dir: str | Path | None = None, in_place: bo
         eng = get_engine(engine)
         result.engine = eng.name
         with (_Lock(path, lock_timeout) if in_place else _nullcontext()):
-            sc = scan(path, limits)
+            engine_max = getattr(eng, "MAX_FORMULAS", None)
+            if engine_max is not None and engine_max < limits.formula_cells:
+                try:  # stop reading as soon as the engine's own limit is passed
+                    sc = scan(path, replace(limits, formula_cells=engine_max))
+                except WorkbookError as e:
+                    if "formula cells; refused" not in e.message:
+                        raise
+                    raise WorkbookError(f"has more than {engine_max:,} formula cells, more than the {eng.name} engine handles; "
+                                        "use --engine libreoffice", e.sheet) from None
+            else:
+                sc = scan(path, limits)
             result.formula_cells = sc.formula_count
             result.stp_cells = len(sc.stp_cells())
+            ref_problems, keep = sc.reference_problems()
             computed = eng.compute(path, REGISTRY, sc)
+            for sheet, cell in keep:  # external links are never followed: keep what the file says
+                computed.values.get(sheet, {}).pop(cell, None)
+            result.problems.extend(str(p) for p in ref_problems)
             result.problems.extend(str(p) for p in computed.problems)
+            result.problems.extend(_stp_messages(sc, computed.values))
             if cross_check:
                 result.problems.extend(_cross_check(path, REGISTRY, sc, eng.name, computed.values))
             report = patch(path, dst, computed.values, limits)
@@ -138,12 +153,23 @@ def regen_file(path: str | Path, out_dir: str | Path | None = None, in_place: bo
         result.status = "ok"
     except WorkbookError as e:
         result.error = str(e)
+        result.problems.extend(str(p) for p in getattr(e, "problems", [])[1:])
     except MemoryError:
         result.error = "ran out of memory; the workbook is too large for this machine's limits"
     except Exception as e:  # an internal error: one line, the traceback only with --debug
         result.error = f"internal error ({type(e).__name__}: {e})" + (f"\n{traceback.format_exc()}" if debug else "")
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _stp_messages(sc, values: dict) -> list[str]:
+    """An STP_* cell whose result is a #STP! message (a bad argument) is reported with its cell."""
+    out = []
+    for f in sc.stp_cells():
+        v = values.get(f.sheet, {}).get(f.ref)
+        if isinstance(v, str) and v.startswith("#STP!"):
+            out.append(f"{f.sheet}!{f.ref}: {v}")
+    return out
 
 
 class _nullcontext:
@@ -181,6 +207,10 @@ def run_batch(paths: list[Path], *, out_dir: str | None, in_place: bool, engine:
               on_done: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     """Regenerate every workbook; results in the order given."""
     kwargs = dict(out_dir=out_dir, in_place=in_place, engine=engine, cross_check=cross_check, limits=limits, debug=debug)
+    from .patch import remove_stale_temps
+
+    for folder in {Path(out_dir)} if out_dir else {Path(p).parent for p in paths}:
+        remove_stale_temps(folder)  # left by a run that was killed
     results: dict[int, FileResult] = {}
     for i, r in _execute(paths, kwargs, jobs, scheduler):
         results[i] = r

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
@@ -132,7 +133,9 @@ class FormulasEngine:
             if isinstance(v, XlError):
                 return str(v)
             if isinstance(v, np.generic):
-                return v.item()
+                v = v.item()
+            if type(v) is int:
+                return float(v)  # xlwings hands every number over as a float
             return v
 
         def arg(a: Any) -> Any:
@@ -161,8 +164,16 @@ class FormulasEngine:
                 funcs[spelling.upper()] = make(fn)
         return funcs
 
+    #: Above this many formula cells the formulas engine needs gigabytes and minutes (24,000 cells:
+    #: 1.6 GB, 107 s measured); it refuses rather than exhaust the machine.
+    MAX_FORMULAS = 100_000
+
     def refusals(self, scan: WorkbookScan) -> list[WorkbookError]:
         out = []
+        if scan.formula_count > self.MAX_FORMULAS:
+            out.append(WorkbookError(f"has {scan.formula_count:,} formula cells, more than the formulas engine handles "
+                                     f"({self.MAX_FORMULAS:,}); use --engine libreoffice"))
+            return out
         if scan.iterative:
             out.append(WorkbookError("uses iterative calculation, which the formulas engine cannot do; use --engine libreoffice"))
         scoped = {(sheet, n.upper()) for sheet, n in scan.sheet_names}
@@ -184,19 +195,38 @@ class FormulasEngine:
         result = Computed()
         refused = self.refusals(scan)
         if refused:
-            result.problems.extend(refused)
-            return result
+            first = refused[0]
+            more = f" (and {len(refused) - 1} more cells like it)" if len(refused) > 1 else ""
+            err = WorkbookError(f"not computed: {first}{more}")
+            err.problems = refused  # type: ignore[attr-defined]
+            raise err
         funcs = self._functions(registry, scan.spellings())
         known = lambda name: name.upper() in funcs or registry.resolve(name) is not None  # noqa: E731
         result.problems.extend(unknown_functions(scan, known))
-        try:
-            with _with_omitted_filled(path, scan) as source, contextlib.redirect_stdout(io.StringIO()):
-                model = formulas.ExcelModel().loads(str(source)).finish(circular=True)  # it prints what it misses
-                solution = model.calculate()
-        except WorkbookError:
-            raise
-        except Exception as e:  # the engine's own failure, said in one line
-            raise WorkbookError(f"the formulas engine could not compute this workbook ({type(e).__name__}: {str(e)[:200]})") from None
+        from formulas.errors import FormulaError
+
+        broken: set[str] = set()  # formula texts the formulas package cannot parse: NA() in its copy
+        while True:
+            try:
+                with _with_omitted_filled(path, scan, frozenset(broken)) as source, \
+                        contextlib.redirect_stdout(io.StringIO()), _only_this_book(source):
+                    model = formulas.ExcelModel().loads(str(source)).finish(circular=True)  # it prints what it misses
+                    solution = model.calculate(inputs=_kept_inputs(model, scan))
+                break
+            except WorkbookError:
+                raise
+            except FormulaError as e:
+                text = e.args[1] if len(e.args) > 1 and isinstance(e.args[1], str) else None
+                text = text[1:] if text and text.startswith("=") else text
+                if not text or text in broken or len(broken) >= 100:
+                    raise WorkbookError(f"the formulas engine could not compute this workbook (FormulaError: {str(e)[:200]})") from None
+                broken.add(text)
+            except Exception as e:  # the engine's own failure, said in one line
+                raise WorkbookError(f"the formulas engine could not compute this workbook ({type(e).__name__}: {str(e)[:200]})") from None
+        unreadable = {(s.name, f.ref) for s in scan.sheets for f in s.formulas if f.text in broken}
+        for sheet, cell in sorted(unreadable):
+            result.problems.append(WorkbookError("has a formula the formulas engine cannot read; the cell keeps its stored value",
+                                                 sheet, cell))
         sheets = {s.name.upper(): s.name for s in scan.sheets}
         wanted = {s.name: s.result_cells() for s in scan.sheets}
         found: dict[str, dict[str, Any]] = {s.name: {} for s in scan.sheets}
@@ -213,7 +243,7 @@ class FormulasEngine:
             flat = [arr[i % arr.shape[0], j % arr.shape[1]] if arr.size else None
                     for i in range(_rows(m.group(2))) for j in range(_cols(m.group(2)))]
             for cell, v in zip(cells, flat):
-                if cell in wanted[sheet]:
+                if cell in wanted[sheet] and (sheet, cell) not in unreadable:
                     found[sheet][cell] = _plain(v)
         for sheet, cells in found.items():
             for cell, v in list(cells.items()):
@@ -224,12 +254,72 @@ class FormulasEngine:
         return result
 
 
+_allowed = threading.local()
+_guard_installed = False
+
+
 @contextlib.contextmanager
-def _with_omitted_filled(path: Path, scan: WorkbookScan):
-    """The workbook itself, or (when an STP_* call omits an argument) a private temporary copy
-    whose formulas mark the omitted arguments, for the formulas engine to read. The user's file
+def _only_this_book(path: Path):
+    """The formulas package opens the workbooks an external link points at; a workbook must not
+    make us read other files, so only the workbook being computed may be opened."""
+    global _guard_installed
+    import formulas.excel.xlreader as xlreader
+
+    if not _guard_installed:
+        original = xlreader.load_workbook
+
+        def guarded(filename, *args, **kwargs):
+            allowed = getattr(_allowed, "path", None)
+            if allowed is None or os.path.realpath(filename) != allowed:
+                raise WorkbookError("external workbooks are never opened")
+            return original(filename, *args, **kwargs)
+
+        xlreader.load_workbook = guarded
+        _guard_installed = True
+    _allowed.path = os.path.realpath(path)
+    try:
+        yield
+    finally:
+        _allowed.path = None
+
+
+def _kept_inputs(model, scan: WorkbookScan) -> dict[str, Any]:
+    """Cells that refer to other workbooks keep their stored values, and the formulas engine
+    computes their dependents from those values (as Excel does with links not updated)."""
+    _problems, keep = scan.reference_problems()
+    if not keep:
+        return {}
+    stored = {}
+    for s in scan.sheets:
+        for f in s.formulas:
+            if (s.name, f.ref) in keep and f.cached is not None:
+                if f.cached_type in (None, "n"):
+                    stored[(s.name.upper(), f.ref)] = float(f.cached)
+                elif f.cached_type == "b":
+                    stored[(s.name.upper(), f.ref)] = f.cached == "1"
+                elif f.cached_type in ("str", "e"):
+                    stored[(s.name.upper(), f.ref)] = f.cached
+    inputs = {}
+    for key in model.cells:
+        m = re.match(r"^'?\[[^\]]*\](.*?)'?!([A-Z]+[0-9]+)$", str(key))
+        if m and (m.group(1).upper(), m.group(2)) in stored:
+            inputs[key] = stored[(m.group(1).upper(), m.group(2))]
+    return inputs
+
+
+@contextlib.contextmanager
+def _with_omitted_filled(path: Path, scan: WorkbookScan, broken: frozenset[str] = frozenset()):
+    """The workbook itself, or (when an STP_* call omits an argument, or a formula cannot be read
+    by the formulas package) a private temporary copy whose formulas mark the omitted arguments
+    and give NA() for the unreadable formulas, for the formulas engine to read. The user's file
     is never changed; the output is always patched from the original."""
-    if not any(fill_omitted(f.text or "") != (f.text or "") for f in scan.stp_cells()):
+    from .libreoffice import split_call
+
+    def single(text: str) -> bool:
+        return split_call(text) is not None
+
+    if not broken and not any(fill_omitted(f.text or "") != (f.text or "") or (f.kind != "array" and single(f.text or ""))
+                              for f in scan.stp_cells()):
         yield path
         return
     from .patch import F_ELEM
@@ -242,7 +332,11 @@ def _with_omitted_filled(path: Path, scan: WorkbookScan):
             return whole
         tail = whole.rfind(b"</")
         text = unescape(whole[head_end:tail].decode("utf-8"))
-        filled = fill_omitted(text)
+        filled = "NA()" if text in broken else fill_omitted(text)
+        if text not in broken and b't="array"' not in whole[:head_end] and single(text):
+            # a single cell shows the top-left value of an STP_* result, as Excel does for a formula
+            # that is not an array formula (the formulas package would give #VALUE!)
+            filled = f"INDEX({filled},1,1)"
         return whole if filled == text else whole[:head_end] + escape(filled).encode("utf-8") + whole[tail:]
 
     parts = {s.part for s in scan.sheets}

@@ -219,9 +219,10 @@ class LibreOfficeEngine:
     def _fixed_point(self, w: _Worker, scan: WorkbookScan, calls: list, sheets: list[str]) -> dict[str, dict[str, Any]]:
         """Compute the STP_* calls, feed their results to LibreOffice, recalculate, and repeat until
         no STP_* argument changes; then read every formula-result cell."""
-        missing = sorted({v[0] for _, _, parsed in calls for k, v in parsed if k == "ref" and v[0] not in sheets})
-        if missing:
-            raise WorkbookError(f"an STP_* argument refers to a sheet that does not exist: {missing[0]}")
+        for _cell, _fn, parsed in calls:  # a reference to a sheet that does not exist: Excel passes #REF!
+            for j, (k, v) in enumerate(parsed):
+                if k == "ref" and v[0] not in sheets:
+                    parsed[j] = ("value", "#REF!")
         # An argument that is an expression (A10+Inputs!E10) is evaluated by LibreOffice in a
         # scratch cell at the foot of the calling cell's sheet (its in-memory copy only).
         scratch: dict[str, list[tuple[int, str]]] = {}

@@ -22,11 +22,13 @@ NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ROOT_START = re.compile(rb"<[A-Za-z_]")  # the first start tag: the prolog (where a DTD would be) is over
 
 #: Default limits: well under this machine's memory, far above any real workbook.
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_RATIO = 1000  # a member may inflate to at most 1000x its compressed size (real xlsx: ~5-20x)
+MAX_FORMULA_CELLS = 2_000_000  # formula cells in one workbook (a full 1,048,576-row sheet of two columns)
 
 
 class WorkbookError(Exception):
@@ -50,6 +52,7 @@ class Limits:
     member_bytes: int = MAX_MEMBER_BYTES
     total_bytes: int = MAX_TOTAL_BYTES
     ratio: int = MAX_RATIO
+    formula_cells: int = MAX_FORMULA_CELLS
 
 
 def check_kind(path: Path) -> None:
@@ -63,14 +66,22 @@ def check_kind(path: Path) -> None:
     except OSError as e:
         raise WorkbookError(f"cannot be read ({e.strerror})") from None
     if head.startswith(OLE_MAGIC):
-        if suffix == ".xls":
-            raise WorkbookError("is a legacy Excel 97-2003 workbook (.xls); save it as .xlsx in Excel first")
-        raise WorkbookError("is password-protected (encrypted) or a legacy .xls file; save an unencrypted .xlsx copy in Excel first")
+        with open(path, "rb") as f:
+            directory = f.read(1 << 20)
+        if "EncryptedPackage".encode("utf-16-le") in directory or "EncryptionInfo".encode("utf-16-le") in directory:
+            raise WorkbookError("is password-protected (encrypted); save a copy without a password in Excel first "
+                                "(File > Info > Protect Workbook > Encrypt with Password, clear the password)")
+        if "Workbook".encode("utf-16-le") in directory or "Book".encode("utf-16-le") in directory or suffix == ".xls":
+            raise WorkbookError("is a legacy Excel 97-2003 workbook (.xls format); save it as .xlsx in Excel first")
+        raise WorkbookError("is an OLE compound file, not an .xlsx/.xlsm package; save it as .xlsx in Excel first")
     if suffix == ".xls":
         raise WorkbookError("has the legacy .xls extension; only .xlsx and .xlsm workbooks are recalculated")
     if not zipfile.is_zipfile(path):
-        raise WorkbookError("is not an Excel workbook: expected an .xlsx/.xlsm file (a zip package), found something else "
-                            "(damaged, truncated, or another format renamed)")
+        if head.startswith(b"PK\x03\x04"):
+            raise WorkbookError("is truncated or damaged: it starts like an .xlsx package but its end (the zip directory) "
+                                "is missing; copy the file again from its source")
+        raise WorkbookError("is not an Excel workbook: expected an .xlsx/.xlsm file (a zip package), found "
+                            f"{_sniff(head)} renamed {suffix or 'without an extension'}")
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
@@ -89,6 +100,20 @@ def check_kind(path: Path) -> None:
         raise WorkbookError("is a zip file but not an Excel workbook (no xl/workbook.xml)")
     if suffix not in (".xlsx", ".xlsm"):
         raise WorkbookError(f"has the extension {suffix or '(none)'}; expected .xlsx or .xlsm")
+
+
+def _sniff(head: bytes) -> str:
+    if not head:
+        return "an empty file"
+    if head.startswith(b"%PDF"):
+        return "a PDF"
+    if head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")):
+        return "an XML or HTML file (perhaps a web page or an Excel 2003 XML spreadsheet)"
+    try:
+        head.decode("utf-8")
+        return "a text file (perhaps CSV)"
+    except UnicodeDecodeError:
+        return "a file of another kind"
 
 
 class BoundedReader(io.RawIOBase):
@@ -153,6 +178,28 @@ class Package:
 
     def names(self) -> list[str]:
         return self.zip.namelist()
+
+    def check_prologs(self) -> None:
+        """Refuse a package any of whose XML parts declares a DTD or entities, before anything (our
+        parser, the formulas engine's openpyxl, LibreOffice) reads it. Only each part's prolog is
+        read: everything before its root element."""
+        for info in self.zip.infolist():
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            with self.open(info.filename) as f:
+                seen = b""
+                while True:
+                    chunk = f.read(1 << 16)
+                    if not chunk:
+                        break
+                    seen = seen[-16:] + chunk
+                    root = ROOT_START.search(seen)
+                    prolog = seen[:root.start()] if root else seen
+                    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                        raise WorkbookError(f"part {info.filename} declares a DTD or entities (possible XXE or 'billion laughs' "
+                                            "attack): refused")
+                    if root:
+                        break
 
 
 def parse_xml(data: bytes, name: str) -> Element:

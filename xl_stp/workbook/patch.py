@@ -12,6 +12,7 @@ a reader never sees a half-written workbook, and the source is never opened for 
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -161,20 +162,63 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     return zi
 
 
+TEMP = re.compile(r"^\..+\.xl-stp-(\d+)-[^/]*\.tmp$")
+
+
+def _open_output(fd: int):
+    """The temporary output file (a seam for tests that simulate a full disk)."""
+    return os.fdopen(fd, "wb")
+
+
+def remove_stale_temps(folder: Path | str) -> int:
+    """Delete temporary files left in ``folder`` by a run that was killed (its process is gone).
+    Returns how many were removed."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        m = TEMP.match(e.name)
+        if not m:
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # still running: its file
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, ValueError):
+            continue
+        try:
+            os.unlink(e.path)
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, Any]], limits: Limits = Limits()) -> PatchReport:
     """Write ``src`` to ``dst`` with the cached values ``{sheet: {cell: value}}``; atomically."""
     src, dst = Path(src), Path(dst)
     report = PatchReport()
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WorkbookError(f"cannot create the output folder {dst.parent} ({e.strerror or e})") from None
+    if not dst.parent.is_dir():
+        raise WorkbookError(f"cannot write into {dst.parent}: it is a file, not a folder")
     if not os.access(dst.parent, os.W_OK):
         raise WorkbookError(f"cannot write to the output folder {dst.parent} (permission denied)")
     with Package(src, limits) as pkg:
         parts = {p.part: p.name for p in sheets(pkg)}
         needs_shared = any(values.get(name) for name in parts.values())
         shared = _shared_strings(pkg) if needs_shared else None
-        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
         try:
-            with os.fdopen(fd, "wb") as raw:
+            fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.xl-stp-{os.getpid()}-", suffix=".tmp", dir=dst.parent)
+        except OSError as e:
+            raise WorkbookError(f"cannot write to the output folder {dst.parent} ({e.strerror or e})") from None
+        try:
+            with _open_output(fd) as raw:
                 with zipfile.ZipFile(raw, "w", allowZip64=True) as zout:
                     for info in pkg.zip.infolist():
                         zi = _copy_info(info)
@@ -193,9 +237,10 @@ def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, An
             os.replace(tmp, dst)
         except OSError as e:
             Path(tmp).unlink(missing_ok=True)
-            if e.errno == 28:
-                raise WorkbookError(f"the disk is full writing {dst}; nothing was written") from None
-            raise WorkbookError(f"cannot write {dst} ({e.strerror or e})") from None
+            if e.errno == errno.ENOSPC:
+                raise WorkbookError(f"the disk filled up while writing {dst}; nothing was written"
+                                    + (" and the original is unchanged" if dst == src else "")) from None
+            raise WorkbookError(f"cannot write {dst} ({e.strerror or e}); nothing was written") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -20,9 +20,12 @@ from .ooxml import NS, Limits, Package, WorkbookError, iter_xml, sheets
 CALL = re.compile(r"((?:_xludf\.|_xll\.|\[\d+\]!|'[^']*'!|_xldudf_[A-Za-z0-9]+_)?[A-Za-z_][A-Za-z0-9_.]*)\s*\(")
 STP_CALL = re.compile(r"(?:_xludf\.|_xll\.|\[\d+\]!|'[^']*'!|_xldudf_[A-Za-z0-9]+_)?STP_[A-Za-z0-9_]+(?=\s*\()", re.IGNORECASE)
 STRING = re.compile(r'"(?:[^"]|"")*"')
+#: A sheet-qualified reference: 'My Sheet'!A1, Inputs!B2:C3, [1]Prices!B2, '[1]My Sheet'!A1 (not a 3-D
+#: Sheet1:Sheet3!A1, and not an add-in function such as [1]!STP_GAP( or 'C:\addin.xlam'!STP_GAP( ).
+SHEET_REF = re.compile(r"(?<![A-Za-z0-9_.:\]'])(\[\d+\])?('(?:[^']|'')+'|[A-Za-z_\u00c0-\uffff][\w.]*)?!(?![A-Za-z_][\w.]*\s*\()")
 
 
-@dataclass
+@dataclass(slots=True)
 class FormulaCell:
     sheet: str
     ref: str
@@ -60,6 +63,8 @@ class WorkbookScan:
     external_links: int
     iterative: bool
     has_vba: bool
+    all_sheet_names: list[str] = field(default_factory=list)  # worksheets and chart sheets
+    link_targets: dict[int, str] = field(default_factory=dict)  # external link number -> the file it points at
 
     @property
     def formula_count(self) -> int:
@@ -74,6 +79,38 @@ class WorkbookScan:
     def sheet(self, name: str) -> SheetScan:
         return next(s for s in self.sheets if s.name == name)
 
+    def reference_problems(self) -> tuple[list[WorkbookError], set[tuple[str, str]]]:
+        """Formulas that refer to a sheet the workbook does not have, and formulas that refer to
+        another workbook through an external link (never followed: those cells keep the value
+        stored in the file). Returns the problems and the cells whose stored value is kept."""
+        problems, keep = [], set()
+        known = {n.upper() for n in self.all_sheet_names}
+        for s in self.sheets:
+            for f in s.formulas:
+                text = STRING.sub('""', f.text or "")
+                if "!" not in text:
+                    continue
+                for m in SHEET_REF.finditer(text):
+                    ext, name = m.group(1), m.group(2) or ""
+                    if name.startswith("'"):
+                        name = name[1:-1].replace("''", "'")
+                        q = re.match(r"^\[(\d+)\](.*)$", name)
+                        if q:
+                            ext, name = f"[{q.group(1)}]", q.group(2)
+                    if ext:
+                        n = int(ext[1:-1])
+                        target = self.link_targets.get(n, "a workbook that is not described in the file")
+                        problems.append(WorkbookError(
+                            f"refers to another workbook ({target}) through external link [{n}]; links are never followed, "
+                            "so this cell keeps the value stored in the file", s.name, f.ref))
+                        keep.add((s.name, f.ref))
+                        break
+                    if name and name.upper() not in known:
+                        problems.append(WorkbookError(f"refers to a sheet that does not exist: {name} (the cell shows #REF!)",
+                                                      s.name, f.ref))
+                        break
+        return problems, keep
+
 
 def expand(ref: str) -> list[str]:
     """'B5:D6' -> ['B5', 'C5', 'D5', 'B6', ...]"""
@@ -84,6 +121,7 @@ def expand(ref: str) -> list[str]:
 def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
     path = Path(path)
     with Package(path, limits) as pkg:
+        pkg.check_prologs()
         names = pkg.names()
         wb = pkg.xml("xl/workbook.xml")
         parts = sheets(pkg)
@@ -103,6 +141,7 @@ def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
         calc = wb.find(f"{{{NS}}}calcPr")
         iterative = calc is not None and calc.get("iterate") in ("1", "true")
         out = []
+        count = 0
         for p in parts:
             s = SheetScan(p.name, p.part)
             with pkg.open(p.part) as stream:
@@ -120,6 +159,10 @@ def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
                     fc = FormulaCell(p.name, ref, f.text, kind, f.get("si"), f.get("ref") if kind == "array" else None,
                                      v.text if v is not None else None, c.get("t"))
                     s.formulas.append(fc)
+                    count += 1
+                    if count > limits.formula_cells:
+                        raise WorkbookError(f"has more than {limits.formula_cells:,} formula cells; refused to keep memory bounded "
+                                            "(raise the limit with --max-formulas if the workbook is genuine)", sheet=p.name)
                     if kind == "array" and fc.array_ref and ":" in fc.array_ref:
                         for cell in expand(fc.array_ref):
                             if cell != ref:
@@ -130,4 +173,28 @@ def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
             tables=[n for n in names if n.startswith("xl/tables/")],
             external_links=sum(1 for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml")),
             iterative=iterative, has_vba="xl/vbaProject.bin" in names,
+            all_sheet_names=all_sheet_names, link_targets=_link_targets(pkg),
         )
+
+
+def _link_targets(pkg: Package) -> dict[int, str]:
+    """External link number (as in [1]Sheet!A1) -> the path it points at, from the workbook's
+    externalReferences in order."""
+    from .ooxml import PKG_REL_NS, REL_NS, parse_xml
+
+    names = set(pkg.names())
+    if "xl/_rels/workbook.xml.rels" not in names:
+        return {}
+    wb = pkg.xml("xl/workbook.xml")
+    rels = {r.get("Id"): r.get("Target") for r in pkg.xml("xl/_rels/workbook.xml.rels").iter(f"{{{PKG_REL_NS}}}Relationship")}
+    out = {}
+    for i, ref in enumerate(wb.iter(f"{{{NS}}}externalReference"), start=1):
+        target = rels.get(ref.get(f"{{{REL_NS}}}id"), "")
+        part = "xl/" + target.lstrip("/").removeprefix("xl/") if target else ""
+        rel_part = part.rsplit("/", 1)[0] + "/_rels/" + part.rsplit("/", 1)[-1] + ".rels" if part else ""
+        where = "an unnamed workbook"
+        if rel_part in names:
+            for r in parse_xml(pkg.read(rel_part), rel_part).iter(f"{{{PKG_REL_NS}}}Relationship"):
+                where = r.get("Target") or where
+        out[i] = where
+    return out
