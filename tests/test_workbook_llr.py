@@ -127,7 +127,7 @@ def test_outputs_are_laid_out_like_the_published_tables(values):
     for title in ("Acute hospitals reconfiguration (£000)", "Community configuration funding (£m)",
                   "Summary of total requirement (£m)", "STF investment (£000)", "Gap bridge to 2020/21 (£m)"):
         assert title in labels
-    frame = pd.read_excel(WORKBOOK, sheet_name="Outputs", header=None)
+    frame = pd.read_excel(WORKBOOK, sheet_name="Outputs", header=None, engine="openpyxl")
     flat = frame.to_numpy().ravel().tolist()
     for figure in (251_232, -28_350, 279_582 - 28_350, 5_950, 5_701, -2_408, 28_356, 12_000):
         assert figure in flat
