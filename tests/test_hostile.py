@@ -238,7 +238,7 @@ def test_workbook_cannot_make_us_run_code_or_open_connections(tmp_path, original
     path = tmp_path / "evil.xlsx"
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("Model")
-    ws.write_formula("A1", f'=WEBSERVICE("http://127.0.0.1:{port}/leak")', None, 0)
+    ws.write_formula("A1", f'=_xlfn.WEBSERVICE("http://127.0.0.1:{port}/leak")', None, 0)  # as Excel stores it
     ws.write_formula("A2", f"=cmd|' /C touch {marker}'!A0", None, 0)
     ws.write_formula("A3", f'=_xll.os.system("touch {marker}")', None, 0)
     ws.write_formula("A4", "=STP___import__(1)", None, 0)
@@ -250,6 +250,8 @@ def test_workbook_cannot_make_us_run_code_or_open_connections(tmp_path, original
         for engine in ["formulas"] + (["libreoffice"] if lo_available() else []):
             r = regen_file(path, out_dir=tmp_path / engine, engine=engine)
             assert r.status == "ok", (engine, r.error)
+            assert "computed with the formulas engine" not in " ".join(r.problems)  # each engine is tried for real
+            assert "Model!A2: is a DDE link to another program (cmd); such links are never run" in " ".join(r.problems)
             assert openpyxl.load_workbook(r.output, data_only=True)["Model"]["A6"].value == 2
             time.sleep(0.3)
             assert hits == [] and not marker.exists(), engine

@@ -15,6 +15,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -22,6 +23,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="xl-stp: STP finance functions for Excel, and batch recalculation of workbooks without Excel.")
 console = Console(stderr=False, width=None if Console().is_terminal else 140)
 errors = Console(stderr=True)
+
+
+PROBLEMS_SHOWN = 20
 
 
 class EngineName(str, Enum):
@@ -43,6 +47,7 @@ def regen(
     max_part_mb: int = typer.Option(512, "--max-part-mb", help="Refuse a zip part that inflates past this size (zip bombs)"),
     max_formulas: int = typer.Option(2_000_000, "--max-formulas", help="Refuse a workbook with more formula cells than this"),
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks of internal errors"),
+    show_all: bool = typer.Option(False, "--all-problems", help="List every problem, not the first 20 of each file"),
 ) -> None:
     """Recalculate workbooks without Excel and write the cached values back, changing nothing else."""
     from .workbook.batch import expand_paths, run_batch
@@ -73,10 +78,15 @@ def regen(
                             scheduler=scheduler, cross_check=cross_check, limits=limits, debug=debug, on_done=done)
     _summary(results)
     for r in results:
+        shown = r.problems if show_all else r.problems[:PROBLEMS_SHOWN]
+        for p in shown:
+            errors.print(f"[yellow]{escape(r.path)}[/yellow]: {escape(p)}", markup=True, highlight=False, soft_wrap=True)
+        if len(shown) < len(r.problems):
+            errors.print(f"[yellow]{escape(r.path)}[/yellow]: ... and {len(r.problems) - len(shown):,} more problems "
+                         "(all of them with --all-problems or in --report)", markup=True, highlight=False, soft_wrap=True)
+    for r in results:  # failures last, where they are seen
         if r.failed:
-            errors.print(f"[red]{r.path}[/red]: {r.error}", markup=True, highlight=False, soft_wrap=True)
-        for p in r.problems:
-            errors.print(f"[yellow]{r.path}[/yellow]: {p}", markup=True, highlight=False, soft_wrap=True)
+            errors.print(f"[red]{escape(r.path)}[/red]: {escape(r.error or '')}", markup=True, highlight=False, soft_wrap=True)
     if report is not None:
         _write_report(report, results)
     if any(r.failed for r in results):

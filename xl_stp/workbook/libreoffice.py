@@ -177,6 +177,8 @@ class LibreOfficeEngine:
     def compute(self, path: Path, registry, scan: WorkbookScan) -> Computed:
         calls, unsupported = [], []
         for cell in scan.stp_cells():
+            if not any(registry.resolve(sp) for sp in cell.stp_spellings):
+                continue  # not one of ours (STP_SOMETHING_ELSE): LibreOffice shows #NAME?, which is reported
             split = split_call(cell.text or "")
             fn = registry.resolve(split[0]) if split else None
             if split is None or fn is None:

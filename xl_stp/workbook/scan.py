@@ -22,7 +22,7 @@ STP_CALL = re.compile(r"(?:_xludf\.|_xll\.|\[\d+\]!|'[^']*'!|_xldudf_[A-Za-z0-9]
 STRING = re.compile(r'"(?:[^"]|"")*"')
 #: A sheet-qualified reference: 'My Sheet'!A1, Inputs!B2:C3, [1]Prices!B2, '[1]My Sheet'!A1 (not a 3-D
 #: Sheet1:Sheet3!A1, and not an add-in function such as [1]!STP_GAP( or 'C:\addin.xlam'!STP_GAP( ).
-SHEET_REF = re.compile(r"(?<![A-Za-z0-9_.:\]'])(\[\d+\])?('(?:[^']|'')+'|[A-Za-z_\u00c0-\uffff][\w.]*)?!(?![A-Za-z_][\w.]*\s*\()")
+SHEET_REF = re.compile(r"(?<![A-Za-z0-9_.:\]'#])(\[\d+\])?('(?:[^']|'')+'|[A-Za-z_\u00c0-\uffff][\w.]*)?!(?![A-Za-z_][\w.]*\s*\()")
 
 
 @dataclass(slots=True)
@@ -92,6 +92,13 @@ class WorkbookScan:
                     continue
                 for m in SHEET_REF.finditer(text):
                     ext, name = m.group(1), m.group(2) or ""
+                    if m.start() > 0 and text[m.start() - 1] == "|":  # DDE: program|'topic'!item
+                        program = re.findall(r"[A-Za-z0-9_.]+$", text[:m.start() - 1])
+                        problems.append(WorkbookError(
+                            f"is a DDE link to another program ({program[-1] if program else 'unknown'}); such links are never "
+                            "run, so this cell keeps the value stored in the file", s.name, f.ref))
+                        keep.add((s.name, f.ref))
+                        break
                     if name.startswith("'"):
                         name = name[1:-1].replace("''", "'")
                         q = re.match(r"^\[(\d+)\](.*)$", name)
