@@ -7,8 +7,8 @@ One run, the same files: the LLR reference workbook and finance-style models of 
 tests/data/corpus.py). For each:
 
 - regen, libreoffice engine (warm soffice): scan + STP_* fixed point + read-back + surgical patch;
-- LibreOffice native-only (same warm soffice): open + calculateAll + save as .xlsx — what
-  LibreOffice alone does (STP_* cells and their dependents come out #NAME?);
+- LibreOffice native-only (same warm soffice): open (recalculating every formula on load) + save
+  as .xlsx — what LibreOffice alone does (STP_* cells and their dependents come out #NAME?);
 - regen, formulas engine (pure Python);
 - pycel (pure Python, GPL, unmaintained since 2021): run from its own environment with
   --pycel-python, because it needs openpyxl 3.0.10 and numpy < 2:
@@ -98,14 +98,13 @@ def timed(fn, repeat: int = 1) -> tuple[float, object]:
 
 
 def native_only(path: Path, tmp: Path) -> float:
-    """LibreOffice alone, warm: open, recalculate everything, save as .xlsx (what a server would do
+    """LibreOffice alone, warm: open (recalculating everything), save as .xlsx (what a server would do
     with LibreOffice and no xl-stp; the STP_* cells and everything downstream come out #NAME?)."""
     w = worker()
     out = tmp / f"native_{path.stem}.xlsx"
 
     def run():
-        w.call("open", path=str(path))
-        w.call("calc")
+        w.call("open", path=str(path))  # the worker's profile recalculates every formula on load
         w.call("store", path=str(out))
         w.call("close")
     return timed(run, 3)[0]

@@ -290,3 +290,19 @@ def test_dask_scheduler_runs_the_same_job(corpus, tmp_path):
                             scheduler=cluster.scheduler_address)
     assert [r.status for r in results] == ["ok", "ok"]
     assert results[0].values_changed == 30 and results[1].values_changed == 0
+
+
+def test_cross_check_runs_the_other_engine_and_reports_disagreements(tmp_path):
+    if not lo_available():
+        pytest.skip("LibreOffice not installed")
+    path, _ = finance_workbook(tmp_path / "x.xlsx", rows=30)
+    r = regen_file(path, out_dir=tmp_path / "out", engine="libreoffice", cross_check=True)
+    assert r.status == "ok" and r.problems == [], r.problems  # the two engines agree on every cell
+    import xlsxwriter
+
+    odd = tmp_path / "odd.xlsx"  # ROUND(1.005, 2): Excel and LibreOffice give 1.01; plain float rounding gives 1.0
+    wb = xlsxwriter.Workbook(str(odd))
+    wb.add_worksheet("S").write_formula("A1", "=ROUND(1.005,2)", None, 0)
+    wb.close()
+    r = regen_file(odd, out_dir=tmp_path / "out", engine="libreoffice", cross_check=True)
+    assert r.problems == []  # our ROUND override makes the formulas engine agree

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .ooxml import Limits, WorkbookError
+from .ooxml import Limits, Package, WorkbookError
 from .patch import patch
 from .scan import scan
 
@@ -124,7 +124,11 @@ def regen_file(path: str | Path, out_dir: str | Path | None = None, in_place: bo
             raise WorkbookError("--out is the workbook's own folder: use --in-place to replace it, or another folder")
         eng = get_engine(engine)
         result.engine = eng.name
-        with (_Lock(path, lock_timeout) if in_place else _nullcontext()):
+        with (_Lock(path, lock_timeout) if in_place else _nullcontext()), _released(eng):
+            if hasattr(eng, "prepare"):  # LibreOffice loads the workbook while Python scans it...
+                with Package(path, limits) as pkg:
+                    pkg.check_prologs()  # ...but only once it has passed the safety checks
+                eng.prepare(path)
             engine_max = getattr(eng, "MAX_FORMULAS", None)
             if engine_max is not None and engine_max < limits.formula_cells:
                 try:  # stop reading as soon as the engine's own limit is passed
@@ -170,6 +174,22 @@ def _stp_messages(sc, values: dict) -> list[str]:
         if isinstance(v, str) and v.startswith("#STP!"):
             out.append(f"{f.sheet}!{f.ref}: {v}")
     return out
+
+
+class _released:
+    """Drop whatever the engine was preparing if the workbook fails before it is computed."""
+
+    def __init__(self, eng):
+        self.eng = eng
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        release = getattr(self.eng, "release", None)
+        if release is not None:
+            release()
+        return None
 
 
 class _nullcontext:

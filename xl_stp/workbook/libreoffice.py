@@ -26,11 +26,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils.cell import range_boundaries, get_column_letter
+import functools
+
+from openpyxl.utils.cell import get_column_letter
+from openpyxl.utils.cell import range_boundaries as _range_boundaries
 
 from .engines import Computed
 from .ooxml import WorkbookError
-from .scan import STP_CALL, FormulaCell, WorkbookScan, expand
+from .scan import STP_CALL, FormulaCell, WorkbookScan
+from .scan import expand as _expand
 
 SYSTEM_PYTHON = os.environ.get("XL_STP_UNO_PYTHON", "/usr/bin/python3")
 WORKER = Path(__file__).with_name("lo_worker.py")
@@ -38,6 +42,20 @@ TIMEOUT = float(os.environ.get("XL_STP_LO_TIMEOUT", "300"))
 REF = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_. ]*)!)?(?P<a>\$?[A-Z]{1,3}\$?[0-9]+)(?::(?P<b>\$?[A-Z]{1,3}\$?[0-9]+))?$")
 SCRATCH_ROW = 1_048_576  # the last row of a sheet, where scratch cells go (upwards)
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+@functools.lru_cache(maxsize=65536)
+def range_boundaries(ref: str) -> tuple[int, int, int, int]:
+    return _range_boundaries(ref)
+
+
+@functools.lru_cache(maxsize=65536)
+def _expand_cached(ref: str) -> tuple[str, ...]:
+    return tuple(_expand(ref))
+
+
+def expand(ref: str) -> tuple[str, ...]:
+    return _expand_cached(ref)
 
 
 def available() -> bool:
@@ -71,13 +89,19 @@ class _Worker:
             raise WorkbookError("LibreOffice stopped unexpectedly")
         return json.loads(line)
 
-    def call(self, op: str, **kw) -> dict:
+    def send(self, op: str, **kw) -> None:
         self.proc.stdin.write(json.dumps({"op": op, **kw}) + "\n")
         self.proc.stdin.flush()
+
+    def receive(self) -> dict:
         res = self._reply(TIMEOUT)
         if not res.get("ok"):
             raise WorkbookError(f"LibreOffice: {res.get('error')}")
         return res
+
+    def call(self, op: str, **kw) -> dict:
+        self.send(op, **kw)
+        return self.receive()
 
     def kill(self) -> None:
         try:
@@ -174,7 +198,40 @@ def parse_arg(arg: str, sheet: str, names: dict[str, str]) -> tuple[str, Any]:
 class LibreOfficeEngine:
     name = "libreoffice"
 
+    def __init__(self) -> None:
+        self._pending: str | None = None  # a workbook LibreOffice is opening while Python scans it
+
+    def prepare(self, path: Path) -> None:
+        """Start LibreOffice loading the workbook (call only once the package has passed the safety
+        checks: sizes and no DTDs); :meth:`compute` collects it, :meth:`release` drops it."""
+        self.release()
+        self._pending = str(Path(path).resolve())
+        worker().send("open", path=self._pending)
+
+    def release(self) -> None:
+        if self._pending is not None:
+            self._pending = None
+            w = worker()
+            try:
+                w.receive()
+            except WorkbookError:
+                pass
+            try:
+                w.call("close")
+            except WorkbookError:
+                pass
+
+    def _open(self, path: Path) -> list[str]:
+        w = worker()
+        if self._pending == str(Path(path).resolve()):
+            self._pending = None
+            return w.receive()["sheets"]
+        self.release()
+        return w.call("open", path=str(Path(path).resolve()))["sheets"]
+
     def compute(self, path: Path, registry, scan: WorkbookScan) -> Computed:
+        range_boundaries.cache_clear()  # the caches serve one workbook's passes (and keep timings honest)
+        _expand_cached.cache_clear()
         calls, unsupported = [], []
         for cell in scan.stp_cells():
             if not any(registry.resolve(sp) for sp in cell.stp_spellings):
@@ -192,6 +249,8 @@ class LibreOfficeEngine:
         if unsupported:
             from .engines import FormulasEngine
 
+            self.release()
+
             c = unsupported[0]
             result = FormulasEngine().compute(path, registry, scan)
             result.problems.insert(0, WorkbookError(
@@ -200,7 +259,7 @@ class LibreOfficeEngine:
             return result
 
         w = worker()
-        sheets = w.call("open", path=str(Path(path).resolve()))["sheets"]
+        sheets = self._open(path)
         try:
             values = self._fixed_point(w, scan, calls, sheets)
         finally:
@@ -242,7 +301,8 @@ class LibreOfficeEngine:
         stp_values: dict[int, Any] = {}
         last_args: dict[int, list[Any]] = {}
         for n_pass in range(len(calls) + 2):
-            w.call("calc", all=n_pass == 0)  # then only what the writes made dirty
+            if n_pass:  # the worker's profile recalculates every formula on load; then only what writes made dirty
+                w.call("calc", all=False)
             # The first pass reads errors without their kind (a call per error cell: slow where
             # everything downstream of an STP_* cell is still #NAME?); any pass whose inputs held
             # an error is followed by one that reads them exactly.

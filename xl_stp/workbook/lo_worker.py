@@ -38,6 +38,14 @@ def prop(name, value):
 class Office:
     def __init__(self):
         self.profile = tempfile.mkdtemp(prefix="xl-stp-lo-")
+        # This worker's own profile: recalculate .xlsx files on load (so that loading, which runs
+        # while the batch engine scans the file, also computes every native formula).
+        os.makedirs(os.path.join(self.profile, "user"), exist_ok=True)
+        with open(os.path.join(self.profile, "user", "registrymodifications.xcu"), "w") as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+                    'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+                    '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">'
+                    '<value>0</value></prop></item></oor:items>')
         self.pipe = f"xlstp{os.getpid()}"
         soffice = shutil.which("soffice") or "/usr/bin/soffice"
         self.proc = subprocess.Popen(

@@ -36,6 +36,7 @@ V_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v\b[^>]*?(?:/>|>(.*?)</(?:[A-Za-z_
 IS_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?is\b.*?</(?:[A-Za-z_][\w.-]*:)?is>", re.S)
 ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
 CHUNK = 1 << 20
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Two numbers that differ by less than this, relatively, are the same value: float noise from a
 #: different order of additions (-7.7 against -7.699999999999992), far below Excel's 15 digits.
 SAME = 1e-12
@@ -65,7 +66,7 @@ def encode(value: Any) -> tuple[str | None, str]:
     text = str(value)
     if text in EXCEL_ERRORS:
         return "e", text
-    return "str", text
+    return "str", XML_INVALID.sub("", text)  # control characters cannot be stored in XML
 
 
 def _same(old_t: str | None, old_v: str | None, new_t: str | None, new_v: str, shared: list[str] | None) -> bool:
@@ -124,13 +125,23 @@ class _SheetPatcher:
         if _same(old_t, old_v, new_t, new_v, self.shared):
             return m.group(0)
         p = m.group("p")
-        new_attrs = ATTR_T.sub(b"", attrs)
+        new_attrs = ATTR_T.sub(b"", attrs) if tm else attrs
         if new_t:
-            new_attrs = new_attrs.rstrip() + f' t="{new_t}"'.encode()
+            new_attrs = new_attrs.rstrip() + b' t="' + new_t.encode() + b'"'
         f = F_ELEM.search(body)
-        rest = IS_ELEM.sub(b"", V_ELEM.sub(b"", F_ELEM.sub(b"", body, count=1), count=1))
-        v_xml = b"<" + p + b"v>" + escape(new_v).encode("utf-8") + b"</" + p + b"v>"
-        self.report.changed.append((self.sheet, ref, None if old_v is None else _unescape(old_v), new))
+        # the <f> goes in front, the old <v> is dropped, anything else (<extLst>) stays after them
+        if f is not None and vm is not None:
+            (a1, b1), (a2, b2) = sorted((f.span(), vm.span()))
+            rest = body[:a1] + body[b1:a2] + body[b2:]
+        elif f is not None or vm is not None:
+            a1, b1 = (f or vm).span()
+            rest = body[:a1] + body[b1:]
+        else:
+            rest = body
+        if b"is>" in rest:
+            rest = IS_ELEM.sub(b"", rest)
+        v_xml = b"<" + p + b"v>" + (escape(new_v).encode("utf-8") if new_t == "str" else new_v.encode()) + b"</" + p + b"v>"
+        self.report.changed.append((self.sheet, ref, old_v, new))  # old value as stored (XML-escaped text)
         return b"<" + p + b"c" + new_attrs + b">" + (f.group(0) if f else b"") + v_xml + rest + b"</" + p + b"c>"
 
     def stream(self, chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -38,7 +38,10 @@ class FormulaCell:
 
     @property
     def stp_spellings(self) -> list[str]:
-        return STP_CALL.findall(STRING.sub('""', self.text or ""))
+        text = self.text
+        if not text or "stp_" not in text.lower():
+            return []
+        return STP_CALL.findall(STRING.sub('""', text))
 
 
 @dataclass
@@ -65,13 +68,16 @@ class WorkbookScan:
     has_vba: bool
     all_sheet_names: list[str] = field(default_factory=list)  # worksheets and chart sheets
     link_targets: dict[int, str] = field(default_factory=dict)  # external link number -> the file it points at
+    _stp: list[FormulaCell] | None = field(default=None, repr=False)
 
     @property
     def formula_count(self) -> int:
         return sum(len(s.formulas) for s in self.sheets)
 
     def stp_cells(self) -> list[FormulaCell]:
-        return [f for s in self.sheets for f in s.formulas if f.stp_spellings]
+        if self._stp is None:
+            self._stp = [f for s in self.sheets for f in s.formulas if f.stp_spellings]
+        return self._stp
 
     def spellings(self) -> set[str]:
         return {sp for f in self.stp_cells() for sp in f.stp_spellings}
