@@ -258,10 +258,11 @@ class LibreOfficeEngine:
                 f"its cell with references or literals as arguments ({c.sheet}!{c.ref} is not)"))
             return result
 
+        plan = _Plan(scan, calls)  # pure Python, done while LibreOffice is still loading the workbook
         w = worker()
         sheets = self._open(path)
         try:
-            values = self._fixed_point(w, scan, calls, sheets)
+            values = self._fixed_point(w, scan, plan, sheets)
         finally:
             try:
                 w.call("close")
@@ -277,26 +278,17 @@ class LibreOfficeEngine:
                     result.problems.append(WorkbookError("evaluates to #NAME? (an unknown function or name)", sheet, name))
         return result
 
-    def _fixed_point(self, w: _Worker, scan: WorkbookScan, calls: list, sheets: list[str]) -> dict[str, dict[str, Any]]:
+    def _fixed_point(self, w: _Worker, scan: WorkbookScan, plan: "_Plan", sheets: list[str]) -> dict[str, dict[str, Any]]:
         """Compute the STP_* calls, feed their results to LibreOffice, recalculate, and repeat until
         no STP_* argument changes; then read every formula-result cell."""
+        calls, order, deps = plan.calls, plan.order, plan.deps
         for _cell, _fn, parsed in calls:  # a reference to a sheet that does not exist: Excel passes #REF!
             for j, (k, v) in enumerate(parsed):
                 if k == "ref" and v[0] not in sheets:
                     parsed[j] = ("value", "#REF!")
-        # An argument that is an expression (A10+Inputs!E10) is evaluated by LibreOffice in a
-        # scratch cell at the foot of the calling cell's sheet (its in-memory copy only).
-        scratch: dict[str, list[tuple[int, str]]] = {}
-        for cell, _fn, parsed in calls:
-            for j, (k, v) in enumerate(parsed):
-                if k == "unsupported":
-                    rows = scratch.setdefault(cell.sheet, [])
-                    row = SCRATCH_ROW - len(rows)
-                    rows.append((row, v))
-                    parsed[j] = ("scratch", (cell.sheet, f"A{row}"))
-        _set_scratch(w, scratch)
-        order, deps = _order(calls)
-        plan = _WritePlan(w, scan, calls)
+        _set_scratch(w, plan.scratch)
+        writer = plan.writer
+        writer.load(w)
         refs = sorted({val for _, _, parsed in calls for k, val in parsed if k in ("ref", "scratch")})
         stp_values: dict[int, Any] = {}
         last_args: dict[int, list[Any]] = {}
@@ -334,8 +326,8 @@ class LibreOfficeEngine:
                 stp_values[i] = out
             if not changed:
                 break
-            plan.write(changed, stp_values)
-        values = self._read_results(w, scan)
+            writer.write(changed, stp_values)
+        values = self._read_results(w, scan, plan.result_boxes)
         for i, (cell, _fn, _parsed) in enumerate(calls):  # STP_* cells: our own values, with their types
             target = cell.array_ref or cell.ref
             block = _fit(stp_values[i], target, keep_types=True)
@@ -344,10 +336,10 @@ class LibreOfficeEngine:
         return values
 
     @staticmethod
-    def _read_results(w: _Worker, scan: WorkbookScan) -> dict[str, dict[str, Any]]:
-        """Every formula-result cell, read in bulk: one range per band of rows (split further
-        where the cells are sparse), never one huge rectangle."""
-        out: dict[str, dict[str, Any]] = {s.name: {} for s in scan.sheets}
+    def _result_boxes(scan: WorkbookScan) -> dict[str, list]:
+        """Where the formula-result cells are: one range per band of rows (split further where the
+        cells are sparse), never one huge rectangle."""
+        out: dict[str, list] = {}
         for s in scan.sheets:
             cells = sorted((*_row_col(c), c) for c in s.result_cells())
             boxes = []
@@ -360,6 +352,16 @@ class LibreOfficeEngine:
                         boxes.append((r, r, min(b[1] for b in row), max(b[1] for b in row), row))
                 else:
                     boxes.append((r1, r2, c1, c2, band))
+            out[s.name] = boxes
+        return out
+
+    @staticmethod
+    def _read_results(w: _Worker, scan: WorkbookScan, all_boxes: dict[str, list] | None = None) -> dict[str, dict[str, Any]]:
+        """Every formula-result cell, read in bulk."""
+        all_boxes = all_boxes if all_boxes is not None else LibreOfficeEngine._result_boxes(scan)
+        out: dict[str, dict[str, Any]] = {s.name: {} for s in scan.sheets}
+        for s in scan.sheets:
+            boxes = all_boxes.get(s.name, [])
             if not boxes:
                 continue
             cached_types = {f.ref: f.cached_type for f in s.formulas}
@@ -565,14 +567,36 @@ def _api_value(v: Any) -> str:
     return '="' + text.replace('"', '""') + '"'
 
 
+class _Plan:
+    """Everything about a workbook's STP_* calls that needs no LibreOffice: scratch cells for
+    expression arguments, the dependency order, how results are written and where results are read."""
+
+    def __init__(self, scan: WorkbookScan, calls: list):
+        self.calls = calls
+        # An argument that is an expression (A10+Inputs!E10) is evaluated by LibreOffice in a
+        # scratch cell at the foot of the calling cell's sheet (its in-memory copy only).
+        self.scratch: dict[str, list[tuple[int, str]]] = {}
+        for cell, _fn, parsed in calls:
+            for j, (k, v) in enumerate(parsed):
+                if k == "unsupported":
+                    rows = self.scratch.setdefault(cell.sheet, [])
+                    row = SCRATCH_ROW - len(rows)
+                    rows.append((row, v))
+                    parsed[j] = ("scratch", (cell.sheet, f"A{row}"))
+        self.order, self.deps = _order(calls)
+        self.writer = _WritePlan(scan, calls)
+        self.result_boxes = LibreOfficeEngine._result_boxes(scan)
+
+
 class _WritePlan:
     """How STP_* results go into LibreOffice's copy with few calls: an array range as one range;
     a column of single-cell calls as one range when they are adjacent, or, when they are spread
     among other formulas (every fifth row of a column), as one formula-array call over the column
     that puts the other formulas back as they were."""
 
-    def __init__(self, w: _Worker, scan: WorkbookScan, calls: list):
-        self.w, self.calls = w, calls
+    def __init__(self, scan: WorkbookScan, calls: list):
+        self.w: _Worker | None = None
+        self.calls = calls
         self.cleared: set[int] = set()
         self.box_of: dict[int, int] = {}
         self.boxes: list[dict] = []
@@ -597,8 +621,13 @@ class _WritePlan:
                     self.box_of[i] = len(self.boxes)
                 self.boxes.append(b)
                 wanted.append([sheet, b["ref"]])
-        if wanted:
-            for b, formulas in zip(self.boxes, w.call("get_formulas", ranges=wanted)["formulas"]):
+        self.wanted = wanted
+
+    def load(self, w: _Worker) -> None:
+        """Read the formulas of the columns it will rewrite (in LibreOffice's own syntax)."""
+        self.w = w
+        if self.wanted:
+            for b, formulas in zip(self.boxes, w.call("get_formulas", ranges=self.wanted)["formulas"]):
                 b["formulas"] = [row[0] for row in formulas]
 
     def write(self, changed: list[int], values: dict[int, Any]) -> None:
