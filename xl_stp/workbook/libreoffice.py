@@ -58,7 +58,9 @@ def expand(ref: str) -> tuple[str, ...]:
     return _expand_cached(ref)
 
 
+@functools.lru_cache(maxsize=1)
 def available() -> bool:
+    """LibreOffice and Debian's UNO bridge are installed (checked once per process)."""
     if not (shutil.which("soffice") and os.path.exists(SYSTEM_PYTHON)):
         return False
     try:
