@@ -163,11 +163,12 @@ def test_both_engines_agree_cell_by_cell_on_a_finance_model(tmp_path):
     assert compared == n
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("spelling", ["STP_CAPITAL_NET", "stp_capital_net", "_xludf.STP_CAPITAL_NET", "_xll.STP_CAPITAL_NET",
-                                      "_xldudf_XLSTP_STP_CAPITAL_NET"])
-def test_every_spelling_resolves_to_the_same_function(tmp_path, spelling):
+                                      "_xldudf_XLSTP_STP_CAPITAL_NET", "[1]!STP_CAPITAL_NET", "'C:\\addins\\xl_stp.xlam'!STP_CAPITAL_NET"])
+def test_every_spelling_resolves_to_the_same_function(tmp_path, spelling, engine):
     path, _ = finance_workbook(tmp_path / "s.xlsx", rows=20, spelling=spelling)
-    r = regen_file(path, out_dir=tmp_path / "out", engine="formulas")
+    r = regen_file(path, out_dir=tmp_path / "out", engine=engine)
     assert r.status == "ok" and r.problems == [], r.problems
     wb = openpyxl.load_workbook(r.output, data_only=True)
     assert wb["Calc"]["B10"].value == (100 + 37 * 9 % 900) + (50 + 53 * 9 % 700) - (29 * 9 % 300)

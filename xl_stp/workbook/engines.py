@@ -318,8 +318,14 @@ def _with_omitted_filled(path: Path, scan: WorkbookScan, broken: frozenset[str] 
     def single(text: str) -> bool:
         return split_call(text) is not None
 
+    from udfs.registry import REGISTRY
+
+    def plain(text: str) -> str:
+        """Every spelling of one of our functions ([1]!STP_X, 'C:\\addin.xlam'!STP_X, _xll.STP_X…) as STP_X."""
+        return STP_CALL.sub(lambda m: canonical_name(m.group(0)) if REGISTRY.resolve(m.group(0)) else m.group(0), text)
+
     if not broken and not any(fill_omitted(f.text or "") != (f.text or "") or (f.kind != "array" and single(f.text or ""))
-                              for f in scan.stp_cells()):
+                              or plain(f.text or "") != (f.text or "") for f in scan.stp_cells()):
         yield path
         return
     from .patch import F_ELEM
@@ -331,8 +337,8 @@ def _with_omitted_filled(path: Path, scan: WorkbookScan, broken: frozenset[str] 
         if head_end <= 0 or whole.endswith(b"/>") and head_end == len(whole):
             return whole
         tail = whole.rfind(b"</")
-        text = unescape(whole[head_end:tail].decode("utf-8"))
-        filled = "NA()" if text in broken else fill_omitted(text)
+        text = unescape(whole[head_end:tail].decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+        filled = "NA()" if text in broken else plain(fill_omitted(text))
         if text not in broken and b't="array"' not in whole[:head_end] and single(text):
             # a single cell shows the top-left value of an STP_* result, as Excel does for a formula
             # that is not an array formula (the formulas package would give #VALUE!)

@@ -29,6 +29,17 @@ ERRORS = {502: "#VALUE!", 503: "#NUM!", 504: "#VALUE!", 519: "#VALUE!", 524: "#R
           532: "#DIV/0!", 32767: "#N/A", 522: "#CIRC!", 523: "#CIRC!"}
 
 
+def _die_with_parent():
+    """soffice is killed when this worker dies, however it dies (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except Exception:
+        pass
+
+
 def prop(name, value):
     p = PropertyValue()
     p.Name, p.Value = name, value
@@ -48,20 +59,31 @@ class Office:
                     '<value>0</value></prop></item></oor:items>')
         self.pipe = f"xlstp{os.getpid()}"
         soffice = shutil.which("soffice") or "/usr/bin/soffice"
-        self.proc = subprocess.Popen(
-            [soffice, "--headless", "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-             f"-env:UserInstallation=file://{self.profile}", f"--accept=pipe,name={self.pipe};urp;"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "SAL_ENABLE_FILE_LOCKING": "0"})
+        # soffice.bin itself (not the soffice script, whose launcher would leave it orphaned), so that it
+        # dies with this worker; it asks to be restarted (exit status 81) once, after creating the profile.
+        binary = os.path.join(os.path.dirname(os.path.realpath(soffice)), "soffice.bin")
+        command = [binary if os.path.exists(binary) else soffice, "--headless", "--invisible", "--norestore", "--nologo",
+                   "--nodefault", "--nolockcheck", f"-env:UserInstallation=file://{self.profile}",
+                   f"--accept=pipe,name={self.pipe};urp;"]
+
+        def launch():
+            return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    env={**os.environ, "SAL_ENABLE_FILE_LOCKING": "0"}, preexec_fn=_die_with_parent)
+
+        self.proc = launch()
         local = uno.getComponentContext()
         resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-        deadline = time.time() + 60
+        deadline, restarts = time.time() + 60, 0
         while True:
             try:
                 ctx = resolver.resolve(f"uno:pipe,name={self.pipe};urp;StarOffice.ComponentContext")
                 break
             except Exception:
-                if time.time() > deadline or self.proc.poll() is not None:
+                status = self.proc.poll()
+                if status == 81 and restarts < 3:
+                    restarts += 1
+                    self.proc = launch()
+                elif time.time() > deadline or status is not None:
                     raise RuntimeError("LibreOffice did not start")
                 time.sleep(0.1)
         self.desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
@@ -168,8 +190,18 @@ class Office:
 
 
 def main():
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped: quit soffice on the way out
     office = Office()
     print(json.dumps({"ok": True, "ready": True}), flush=True)
+    try:
+        serve(office)
+    finally:
+        office.quit()
+
+
+def serve(office):
     for line in sys.stdin:
         try:
             req = json.loads(line)
