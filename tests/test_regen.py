@@ -307,3 +307,25 @@ def test_cross_check_runs_the_other_engine_and_reports_disagreements(tmp_path):
     wb.close()
     r = regen_file(odd, out_dir=tmp_path / "out", engine="libreoffice", cross_check=True)
     assert r.problems == []  # our ROUND override makes the formulas engine agree
+
+
+def test_an_array_range_that_no_longer_fits_its_result_is_flagged(tmp_path):
+    if not lo_available():
+        pytest.skip("LibreOffice not installed")
+    import xlsxwriter
+
+    path = tmp_path / "spill.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Years")
+    ws.write_array_formula("A1:B1", "{=STP_FY(2017,3)}", None, 0)  # three years into a two-cell range
+    ws.write_array_formula("A3:C3", "{=STP_FY(2017,3)}", None, 0)
+    wb.close()
+    r = regen_file(path, out_dir=tmp_path / "out", engine="libreoffice")
+    assert r.status == "ok"
+    assert r.problems == ["Years!A1: the result is now 1 x 3 but its array range A1:B1 is 1 x 2; the range is kept as it is "
+                          "(cells beyond the result show #N/A, results beyond the range are not shown); re-enter the formula "
+                          "in Excel to resize it"]
+    ws = openpyxl.load_workbook(r.output, data_only=True)["Years"]
+    assert [ws["A1"].value, ws["B1"].value, ws["C1"].value] == ["2017/18", "2018/19", None]
+    with zipfile.ZipFile(r.output) as z:
+        assert 'ref="A1:B1"' in z.read("xl/worksheets/sheet1.xml").decode()

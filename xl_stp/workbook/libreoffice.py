@@ -234,6 +234,7 @@ class LibreOfficeEngine:
     def compute(self, path: Path, registry, scan: WorkbookScan) -> Computed:
         range_boundaries.cache_clear()  # the caches serve one workbook's passes (and keep timings honest)
         _expand_cached.cache_clear()
+        self.spill_problems: list[WorkbookError] = []  # set by _fixed_point for this workbook only
         calls, unsupported = [], []
         for cell in scan.stp_cells():
             if not any(registry.resolve(sp) for sp in cell.stp_spellings):
@@ -271,6 +272,7 @@ class LibreOfficeEngine:
             except WorkbookError:
                 pass
         result = Computed(values=values)
+        result.problems.extend(self.spill_problems)
         for sheet, cells in values.items():
             for name, v in list(cells.items()):
                 if v == "#CIRC!":
@@ -335,6 +337,7 @@ class LibreOfficeEngine:
             block = _fit(stp_values[i], target, keep_types=True)
             for name, v in zip(expand(target), [v for row in block for v in row]):
                 values[cell.sheet][name] = v
+        self.spill_problems = _spill_problems(calls, stp_values)
         return values
 
     @staticmethod
@@ -567,6 +570,24 @@ def _api_value(v: Any) -> str:
     if text == "#N/A":
         return "=NA()"
     return '="' + text.replace('"', '""') + '"'
+
+
+def _spill_problems(calls: list, outputs: dict[int, Any]) -> list[WorkbookError]:
+    """An array formula whose STP_* result no longer has the size of its range: the file's range is
+    kept (changing it is a structural edit), so say what was cut off or filled with #N/A."""
+    out = []
+    for i, (cell, _fn, _parsed) in enumerate(calls):
+        result = outputs.get(i)
+        if not cell.array_ref or not isinstance(result, list) or not result:
+            continue
+        c1, r1, c2, r2 = range_boundaries(cell.array_ref)
+        rows, cols = len(result), max(len(r) for r in result)
+        if (rows, cols) != (r2 - r1 + 1, c2 - c1 + 1):
+            out.append(WorkbookError(
+                f"the result is now {rows} x {cols} but its array range {cell.array_ref} is {r2 - r1 + 1} x {c2 - c1 + 1}; "
+                "the range is kept as it is (cells beyond the result show #N/A, results beyond the range are not shown); "
+                "re-enter the formula in Excel to resize it", cell.sheet, cell.ref))
+    return out
 
 
 class _Plan:
