@@ -297,8 +297,8 @@ class LibreOfficeEngine:
         stp_values: dict[int, Any] = {}
         last_args: dict[int, list[Any]] = {}
         for n_pass in range(len(calls) + 2):
-            if n_pass:  # the worker's profile recalculates every formula on load; then only what writes made dirty
-                w.call("calc", all=False)
+            if n_pass or plan.scratch:  # the worker's profile recalculates every formula on load; then only
+                w.call("calc", all=False)  # what writes made dirty (the scratch formulas, before the first pass)
             # The first pass reads errors without their kind (a call per error cell: slow where
             # everything downstream of an STP_* cell is still #NAME?); any pass whose inputs held
             # an error is followed by one that reads them exactly.

@@ -35,6 +35,12 @@ F_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f\b[^>]*?(?:/>|>.*?</(?:[A-Za-z_][
 V_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v\b[^>]*?(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?v>)", re.S)
 IS_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?is\b.*?</(?:[A-Za-z_][\w.-]*:)?is>", re.S)
 ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
+#: A formula cell as Excel, XlsxWriter and LibreOffice write it: no namespace prefix, ``r`` first,
+#: then the ``<f>`` and an optional ``<v>``, nothing else. Matched without a callback per other cell.
+FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>(<f\b[^>]*?(?:/>|>[^<]*</f>))(?:<v>([^<]*)</v>|(<v/>))?</c>')
+#: Every formula element, whatever its prefix: a block where their number differs from the number
+#: of FORMULA_CELL matches has a cell of another shape and is patched by the general expression.
+F_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
 CHUNK = 1 << 20
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Two numbers that differ by less than this, relatively, are the same value: float noise from a
@@ -102,8 +108,42 @@ def _shared_strings(pkg: Package) -> list[str]:
 
 
 class _SheetPatcher:
-    def __init__(self, sheet: str, values: Mapping[str, Any], shared: list[str] | None, report: PatchReport):
+    def __init__(self, sheet: str, values: Mapping[str, Any], shared: list[str] | None, report: PatchReport,
+                 formula_refs_only: bool = False):
         self.sheet, self.values, self.shared, self.report = sheet, values, shared, report
+        # The fast path serves sheets whose new values all belong to formula cells (cells an array
+        # formula fills have no <f> of their own, so only the general expression finds them).
+        self.by_bytes = {k.encode(): v for k, v in values.items()} if formula_refs_only else None
+
+    def fast(self, m: re.Match) -> bytes:
+        """FORMULA_CELL's cell: the same result as :meth:`cell`, in fewer steps."""
+        new = self.by_bytes.get(m.group(1))
+        if new is None:
+            return m.group(0)
+        attrs = m.group(2)
+        tm = ATTR_T_VALUE.search(attrs) if b't="' in attrs else None
+        old_t = tm.group(1).decode() if tm else None
+        raw = m.group(4)
+        old_v = raw.decode("utf-8") if raw is not None else ("" if m.group(5) else None)
+        new_t, new_v = encode(new)
+        if _same(old_t, old_v, new_t, new_v, self.shared):
+            return m.group(0)
+        new_attrs = ATTR_T.sub(b"", attrs) if tm else attrs
+        if new_t:
+            new_attrs = new_attrs.rstrip() + b' t="' + new_t.encode() + b'"'
+        ref = m.group(1)
+        self.report.changed.append((self.sheet, ref.decode(), old_v, new))
+        return (b'<c r="' + ref + b'"' + new_attrs + b">" + m.group(3) + b"<v>"
+                + (escape(new_v).encode("utf-8") if new_t == "str" else new_v.encode()) + b"</v></c>")
+
+    def block(self, data: bytes) -> bytes:
+        if self.by_bytes is not None:
+            mark = len(self.report.changed)
+            out, n = FORMULA_CELL.subn(self.fast, data)
+            if n == len(F_OPEN.findall(data)):
+                return out
+            del self.report.changed[mark:]  # a cell of another shape: the whole block the general way
+        return CELL.sub(self.cell, data)
 
     def cell(self, m: re.Match) -> bytes:
         attrs = m.group("attrs")
@@ -154,14 +194,14 @@ class _SheetPatcher:
                     cut = buf.rfind(b"</c>")
                     if cut > 0:
                         cut += 4
-                        yield CELL.sub(self.cell, buf[:cut])
+                        yield self.block(buf[:cut])
                         buf = buf[cut:]
                 continue
             cut = ends[-1].end()
-            yield CELL.sub(self.cell, buf[:cut])
+            yield self.block(buf[:cut])
             buf = buf[cut:]
         if buf:
-            yield CELL.sub(self.cell, buf)
+            yield self.block(buf)
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -208,8 +248,12 @@ def remove_stale_temps(folder: Path | str) -> int:
     return removed
 
 
-def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, Any]], limits: Limits = Limits()) -> PatchReport:
-    """Write ``src`` to ``dst`` with the cached values ``{sheet: {cell: value}}``; atomically."""
+def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, Any]], limits: Limits = Limits(),
+          array_members: Mapping[str, Any] | None = None) -> PatchReport:
+    """Write ``src`` to ``dst`` with the cached values ``{sheet: {cell: value}}``; atomically.
+
+    ``array_members`` ({sheet: cells an array formula fills}, from the scan) lets sheets without
+    such cells take the fast path; without it every sheet goes the general way."""
     src, dst = Path(src), Path(dst)
     report = PatchReport()
     try:
@@ -236,7 +280,8 @@ def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, An
                         sheet = parts.get(info.filename)
                         with pkg.open(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
                             if sheet is not None and values.get(sheet):
-                                patcher = _SheetPatcher(sheet, values[sheet], shared, report)
+                                fast = array_members is not None and not array_members.get(sheet)
+                                patcher = _SheetPatcher(sheet, values[sheet], shared, report, fast)
                                 for piece in patcher.stream(iter(lambda: fin.read(CHUNK), b"")):
                                     fout.write(piece)
                             else:
