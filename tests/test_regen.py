@@ -333,7 +333,7 @@ def test_an_array_range_that_no_longer_fits_its_result_is_flagged(tmp_path):
 
 def _odd_shapes(tmp_path: Path) -> Path:
     """A sheet whose formula cells come in shapes the fast path does not take: attributes before
-    r, an inline string after the formula, a value with an attribute."""
+    r, an inline string after the formula, a formula in CDATA, a comment that looks like a cell."""
     from tests.data.hostile import SHEET1, rewrite, small_workbook
 
     src = small_workbook(tmp_path / "plain.xlsx")
@@ -341,7 +341,20 @@ def _odd_shapes(tmp_path: Path) -> Path:
         xml = z.read(SHEET1)
     xml = xml.replace(b'<c r="B1"', b'<c s="0" r="B1"', 1)
     xml = re.sub(rb'(<c r="C1"[^>]*>)(<f>[^<]*</f>)<v>[^<]*</v>', rb'\1\2<is><t>old</t></is>', xml, count=1)
+    xml = xml.replace(b"<f>SUM(A1:A3)</f>", b"<f><![CDATA[SUM(A1:A3)]]></f>", 1)
     return rewrite(src, tmp_path / "odd.xlsx", {SHEET1: xml})
+
+
+def _commented(tmp_path: Path) -> Path:
+    """The small workbook with an XML comment that looks like a formula cell."""
+    from tests.data.hostile import SHEET1, rewrite, small_workbook
+
+    src = small_workbook(tmp_path / "plain-comment.xlsx")
+    with zipfile.ZipFile(src) as z:
+        xml = z.read(SHEET1)
+    assert b"<sheetData>" in xml
+    xml = xml.replace(b"<sheetData>", b'<sheetData><!-- <c r="Z9"><f>1+1</f></c> -->', 1)
+    return rewrite(src, tmp_path / "commented.xlsx", {SHEET1: xml})
 
 
 def test_fast_and_general_write_back_give_the_same_bytes(corpus, tmp_path):
@@ -360,3 +373,38 @@ def test_fast_and_general_write_back_give_the_same_bytes(corpus, tmp_path):
         fast = patch(path, tmp_path / "fast" / path.name, values, array_members=members)
         assert (tmp_path / "general" / path.name).read_bytes() == (tmp_path / "fast" / path.name).read_bytes(), path.name
         assert general.changed == fast.changed and general.values_changed > 0, path.name
+
+
+def _prefixed(tmp_path: Path) -> Path:
+    """The small workbook with its sheet written in a prefixed namespace (<x:c>, as some
+    non-Excel producers write it)."""
+    from tests.data.hostile import SHEET1, rewrite, small_workbook
+
+    src = small_workbook(tmp_path / "plain-ns.xlsx")
+    with zipfile.ZipFile(src) as z:
+        xml = z.read(SHEET1)
+    xml = xml.replace(b'<worksheet xmlns="', b'<worksheet xmlns:x="', 1)
+    xml = re.sub(rb"<(/?)(?=[A-Za-z])", rb"<\1x:", xml)
+    return rewrite(src, tmp_path / "prefixed.xlsx", {SHEET1: xml})
+
+
+def test_fast_scan_reads_what_the_xml_parser_reads(corpus, tmp_path, monkeypatch):
+    """The scan's fast reader (an expression over the bytes, expat checking well-formedness) finds
+    exactly the formula cells the general XML parser finds — on our corpus, odd shapes, a prefixed
+    namespace and every Excel-saved workbook of ../shared/corpus — and most real sheets take it."""
+    scan_module = sys.modules["xl_stp.workbook.scan"]  # the package's scan() hides the module's name
+    files = [corpus["xlsx"], corpus["xlsm"], LLR, finance_workbook(tmp_path / "model.xlsx", rows=60, stp_every=3)[0],
+             _odd_shapes(tmp_path), _prefixed(tmp_path), _commented(tmp_path)] + sorted(SHARED.glob("**/*.xls[xm]"))
+    taken = []
+    real = scan_module._fast_sheet
+    monkeypatch.setattr(scan_module, "_fast_sheet", lambda *a: taken.append(real(*a) is not None) or real(*a))
+
+    def read(fast: bool, path: Path):
+        monkeypatch.setattr(scan_module, "FAST", fast)
+        sc = scan(path)
+        return [(s.name, s.formulas, s.array_members) for s in sc.sheets]
+
+    for path in files:
+        assert read(True, path) == read(False, path), path.name
+    assert len(files) > 40 and sum(taken) >= 0.9 * len(taken)
+    assert read(True, _prefixed(tmp_path))[0][1][0].text == "SUM(A1:A3)"

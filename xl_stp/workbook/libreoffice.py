@@ -346,7 +346,8 @@ class LibreOfficeEngine:
         cells are sparse), never one huge rectangle."""
         out: dict[str, list] = {}
         for s in scan.sheets:
-            cells = sorted((*_row_col(c), c) for c in s.result_cells())
+            split = CELL_NAME.fullmatch
+            cells = sorted((int(m.group(2)), _column_index(m.group(1)), c) for c in s.result_cells() for m in (split(c),))
             boxes = []
             for band in _bands(cells):
                 r1, r2 = band[0][0], band[-1][0]
@@ -391,10 +392,15 @@ CELL_NAME = re.compile(r"([A-Z]{1,3})([0-9]+)")
 
 def _row_col(name: str) -> tuple[int, int]:
     col, row = CELL_NAME.fullmatch(name).groups()
+    return int(row), _column_index(col)
+
+
+@functools.lru_cache(maxsize=4096)
+def _column_index(col: str) -> int:
     n = 0
     for ch in col:
         n = n * 26 + ord(ch) - 64
-    return int(row), n
+    return n
 
 
 def _bands(cells: list[tuple[int, int, str]], rows: int = 500) -> list[list[tuple[int, int, str]]]:

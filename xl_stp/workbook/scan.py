@@ -91,6 +91,8 @@ class WorkbookScan:
         stored in the file). Returns the problems and the cells whose stored value is kept."""
         problems, keep = [], set()
         known = {n.upper() for n in self.all_sheet_names}
+        if self._references_all_known(known):
+            return problems, keep
         for s in self.sheets:
             for f in s.formulas:
                 text = STRING.sub('""', f.text or "")
@@ -125,6 +127,28 @@ class WorkbookScan:
         return problems, keep
 
 
+    def _references_all_known(self, known: set[str]) -> bool:
+        """The common case in one sweep over all formula text: every sheet-qualified reference
+        names a sheet of this workbook, with no external link and no DDE. False means "look formula
+        by formula" (also whenever a formula's quotes do not pair up, so strings cannot run on)."""
+        texts = [f.text for s in self.sheets for f in s.formulas if f.text and "!" in f.text]
+        if not texts:
+            return True
+        if any(t.count('"') % 2 or "\n" in t for t in texts):
+            return False
+        joined = STRING.sub('""', "\n".join(texts))
+        if "|" in joined:
+            return False
+        for ext, name in set(SHEET_REF.findall(joined)):
+            if ext or name.startswith("'") and re.match(r"^'\[\d+\]", name):
+                return False
+            if name.startswith("'"):
+                name = name[1:-1].replace("''", "'")
+            if name and name.upper() not in known:
+                return False
+        return True
+
+
 def expand(ref: str) -> list[str]:
     """'B5:D6' -> ['B5', 'C5', 'D5', 'B6', ...]"""
     c1, r1, c2, r2 = range_boundaries(ref)
@@ -157,6 +181,17 @@ def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
         count = 0
         for p in parts:
             s = SheetScan(p.name, p.part)
+            fast = _fast_sheet(pkg, p, limits.formula_cells, count) if FAST else None
+            if fast is not None:
+                s.formulas = fast
+                count += len(fast)
+                for fc in fast:
+                    if fc.kind == "array" and fc.array_ref and ":" in fc.array_ref:
+                        for cell in expand(fc.array_ref):
+                            if cell != fc.ref:
+                                s.array_members[cell] = fc.ref
+                out.append(s)
+                continue
             with pkg.open(p.part) as stream:
                 for c in iter_xml(stream, p.part, f"{{{NS}}}c"):
                     f = c.find(f"{{{NS}}}f")
@@ -188,6 +223,125 @@ def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
             iterative=iterative, has_vba="xl/vbaProject.bin" in names,
             all_sheet_names=all_sheet_names, link_targets=_link_targets(pkg),
         )
+
+
+FAST = True  # tests switch the fast reader off to compare it with the general parser
+
+#: A formula cell as Excel, XlsxWriter and LibreOffice write it (no namespace prefix, r first,
+#: the <f> then an optional <v>, nothing else); groups: r, cell attributes, <f> attributes,
+#: formula text, value, empty <v/>.
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>'
+                           rb'<f\b([^>]*?)(?:/>|>([^<]*)</f>)(?:<v>([^<]*)</v>|(<v/>))?</c>')
+#: Every formula element of the main namespace (unprefixed, once no prefix is bound to it): where
+#: their count differs from _FORMULA_CELL's matches, the sheet has a cell of another shape and
+#: goes to the general parser.
+_F_OPEN = re.compile(rb"<f[\s/>]")
+_MAIN_PREFIX = re.compile(rb'xmlns:[A-Za-z_][\w.-]*="' + re.escape(NS.encode()) + rb'"')
+_ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
+_ATTR = re.compile(rb'([A-Za-z_:][\w.:-]*)="([^"]*)"')
+_DEFAULT_NS = re.compile(rb'<worksheet\b[^>]*\sxmlns="' + re.escape(NS.encode()) + rb'"')
+_REFERENCE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _xml_text(raw: bytes) -> str:
+    """Element text as an XML parser gives it: entity and character references resolved, line
+    ends normalised."""
+    text = raw.decode("utf-8")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in text:
+        text = _REFERENCE.sub(lambda m: _NAMED.get(m.group(1)) or chr(int(m.group(1)[2:], 16) if m.group(1)[1] == "x"
+                                                                      else int(m.group(1)[1:])), text)
+    return text
+
+
+class _NotFast(Exception):
+    """A sheet the fast reader does not take: the general parser reads it."""
+
+
+def _fast_sheet(pkg: Package, part, limit: int, before: int) -> list[FormulaCell] | None:
+    """The formula cells of one worksheet read with an expression over its bytes, while expat
+    (with no handlers, so at C speed) checks the whole part is well-formed XML. None when the sheet
+    has anything of another shape (a namespace prefix, CDATA, comments, single-quoted attributes, a
+    formula cell the expression does not match): the general parser then reads it, with the bytes
+    this attempt read given back to the package's size budget."""
+    import pyexpat
+
+    def refuse(*_a):
+        raise WorkbookError(f"part {part.part} declares a DTD or entities (possible XXE or 'billion laughs' attack): refused")
+
+    checker = pyexpat.ParserCreate()
+    checker.StartDoctypeDeclHandler = refuse
+    checker.EntityDeclHandler = refuse
+    checker.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    cells: list[FormulaCell] = []
+    stream = pkg.open(part.part)
+    try:
+        buf, first = b"", True
+        while True:
+            chunk = stream.read(1 << 20)
+            if chunk:
+                try:
+                    checker.Parse(chunk, False)
+                except pyexpat.ExpatError as e:
+                    raise WorkbookError(f"part {part.part} is not well-formed XML ({e})") from None
+                buf += chunk
+                ends = list(_ROW_END.finditer(buf))
+                if not ends and len(buf) < 64 << 20:
+                    continue
+                cut = ends[-1].end() if ends else len(buf)
+                block, buf = buf[:cut], buf[cut:]
+            else:
+                try:
+                    checker.Parse(b"", True)
+                except pyexpat.ExpatError as e:
+                    raise WorkbookError(f"part {part.part} is not well-formed XML ({e})") from None
+                block, buf = buf, b""
+            if first:
+                if not _DEFAULT_NS.search(block):
+                    raise _NotFast
+                if block.count(b"xmlns=") != 1:
+                    raise _NotFast
+                first = False
+            elif b"xmlns=" in block:
+                raise _NotFast
+            if b"xmlns:" in block and _MAIN_PREFIX.search(block):
+                raise _NotFast
+            if b"<!" in block:  # comments, CDATA
+                raise _NotFast
+            found = 0
+            for m in _FORMULA_CELL.finditer(block):
+                ref, attrs, fattrs, text, v, _empty = m.groups()
+                found += 1
+                if b"'" in attrs or b"'" in fattrs:
+                    raise _NotFast
+                t = None
+                if b't="' in attrs:
+                    t = dict(_ATTR.findall(attrs)).get(b"t")
+                    t = t.decode() if t is not None else None
+                kind, si, array_ref = "normal", None, None
+                if fattrs.strip():
+                    fa = {k.decode(): _xml_text(x) for k, x in _ATTR.findall(fattrs)}
+                    kind = fa.get("t") or "normal"
+                    if kind not in ("shared", "array", "normal", "dataTable"):
+                        kind = "normal"
+                    si = fa.get("si")
+                    array_ref = fa.get("ref") if kind == "array" else None
+                cells.append(FormulaCell(part.name, ref.decode(), _xml_text(text) if text else None, kind, si, array_ref,
+                                         _xml_text(v) if v else None, t))
+            if found != len(_F_OPEN.findall(block)):
+                raise _NotFast
+            if before + len(cells) > limit:
+                raise WorkbookError(f"has more than {limit:,} formula cells; refused to keep memory bounded "
+                                    "(raise the limit with --max-formulas if the workbook is genuine)", sheet=part.name)
+            if not chunk:
+                return cells
+    except _NotFast:
+        pkg._budget[0] += stream.raw.count
+        return None
+    finally:
+        stream.close()
 
 
 def _link_targets(pkg: Package) -> dict[int, str]:
