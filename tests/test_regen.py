@@ -408,3 +408,88 @@ def test_fast_scan_reads_what_the_xml_parser_reads(corpus, tmp_path, monkeypatch
         assert read(True, path) == read(False, path), path.name
     assert len(files) > 40 and sum(taken) >= 0.9 * len(taken)
     assert read(True, _prefixed(tmp_path))[0][1][0].text == "SUM(A1:A3)"
+
+
+def test_input_cells_are_read_from_the_file_as_excel_would_pass_them(tmp_path):
+    """scan.constants: numbers, shared and inline strings (escaped), booleans, errors, blank and
+    absent cells, compared with openpyxl reading the same file; None for a sheet it cannot read."""
+    import xlsxwriter
+
+    from tests.data.hostile import SHEET1, rewrite
+    from xl_stp.workbook.scan import constants
+
+    path = tmp_path / "inputs.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Inputs")
+    ws.write_row("A1", [1.5, -2, 1e-7, "text & <more>", True, False])
+    ws.write_string("A2", "line\nbreak")
+    ws.write_blank("B2", None, wb.add_format({"bold": True}))
+    ws.write_formula("C2", "=A1*2", None, 3)
+    ws.write("D2", "#N/A")
+    wb.close()
+    with zipfile.ZipFile(path) as z:  # an error cell and an inline string, as other producers write them
+        xml = z.read(SHEET1).replace(b'<c r="D2" t="s"><v>2</v></c>', b'<c r="D2" t="e"><v>#N/A</v></c>')
+        xml = xml.replace(b"</row></sheetData>", b'<c r="E2" t="inlineStr"><is><t>in &amp; line</t></is></c></row></sheetData>')
+    path = rewrite(path, tmp_path / "inputs2.xlsx", {SHEET1: xml})
+    sc = scan(path)
+    sheet = sc.sheet("Inputs")
+    assert sheet.plain
+    wanted = {"A1", "B1", "C1", "D1", "E1", "F1", "A2", "B2", "D2", "E2", "Z99"}
+    got = constants(path, sheet, wanted)
+    ws = openpyxl.load_workbook(path)["Inputs"]
+    assert got == {c: ws[c].value for c in wanted}
+    assert got["E1"] is True and got["F1"] is False and got["D2"] == "#N/A" and got["E2"] == "in & line"
+    assert constants(_prefixed(tmp_path), scan(_prefixed(tmp_path)).sheets[0], {"A1"}) is None  # read by LibreOffice instead
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")
+def test_calls_on_input_cells_are_computed_while_libreoffice_loads(tmp_path, monkeypatch):
+    """The libreoffice engine computes STP_* calls whose ranges hold only inputs from the file
+    (TRUE arrives as TRUE, as in Excel), and leaves to LibreOffice those whose ranges hold formulas;
+    the results are the formulas engine's."""
+    from xl_stp.workbook import libreoffice as lo_module
+
+    path, _n = finance_workbook(tmp_path / "model.xlsx", rows=40, stp_every=2, check_every=4)
+    seen = {}
+    real = lo_module._Plan.precompute
+
+    def spy(self, *a):
+        real(self, *a)
+        seen.update(calls=len(self.calls), pre=len(self.pre_args),
+                    pre_names={self.calls[i][0].text.split("(")[0] for i in self.pre_args})
+    monkeypatch.setattr(lo_module._Plan, "precompute", spy)
+    lo = regen_file(path, out_dir=tmp_path / "lo", engine="libreoffice")
+    fo = regen_file(path, out_dir=tmp_path / "fo", engine="formulas")
+    assert lo.status == fo.status == "ok" and lo.problems == []
+    assert seen["pre"] == 20 and seen["calls"] == 30 and seen["pre_names"] == {"STP_CAPITAL_NET"}  # not STP_CHECK(B5, ...)
+    a, b = openpyxl.load_workbook(lo.output, data_only=True), openpyxl.load_workbook(fo.output, data_only=True)
+    for ws in a.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.value == pytest.approx(b[ws.title][c.coordinate].value) if isinstance(c.value, float) \
+                    else c.value == b[ws.title][c.coordinate].value, c.coordinate
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")
+def test_answers_that_arrive_together_are_all_read():
+    """The worker's answers to requests nobody waited for (closing a document) may reach the pipe
+    together with the next one; each is still taken in turn, without waiting for more."""
+    import threading
+    import time
+
+    from xl_stp.workbook.libreoffice import worker
+
+    w = worker()
+    done = []
+
+    def run():
+        w.defer("close")
+        w.defer("close")
+        time.sleep(0.5)  # all three answers are in the pipe before the first is read
+        done.append(w.call("close")["ok"])
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(20)
+    assert done == [True]

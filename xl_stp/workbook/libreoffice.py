@@ -23,6 +23,7 @@ import re
 import select
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from openpyxl.utils.cell import range_boundaries as _range_boundaries
 
 from .engines import Computed
 from .ooxml import WorkbookError
-from .scan import STP_CALL, FormulaCell, WorkbookScan
+from .scan import STP_CALL, FormulaCell, WorkbookScan, constants
 from .scan import expand as _expand
 
 SYSTEM_PYTHON = os.environ.get("XL_STP_UNO_PYTHON", "/usr/bin/python3")
@@ -72,7 +73,9 @@ def available() -> bool:
 class _Worker:
     def __init__(self) -> None:
         self.proc = subprocess.Popen([SYSTEM_PYTHON, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                                     stderr=subprocess.DEVNULL)  # stdout read with os.read only
+        self._owed = 0
+        self._buffer = b""  # answers read from the pipe but not yet taken (several may arrive together)
         ready = self._reply(120)
         if not ready.get("ready"):
             raise WorkbookError("LibreOffice did not start")
@@ -81,21 +84,37 @@ class _Worker:
         return self.proc.poll() is None
 
     def _reply(self, timeout: float) -> dict:
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
-            self.kill()
-            raise WorkbookError(f"LibreOffice did not answer within {timeout:g} s; stopped")
-        line = self.proc.stdout.readline()
-        if not line:
-            self.kill()
-            raise WorkbookError("LibreOffice stopped unexpectedly")
+        """The next answer, one JSON line; the pipe is read directly (not through a buffered
+        reader, which could hold a second answer where select() cannot see it)."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            r, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not r:
+                self.kill()
+                raise WorkbookError(f"LibreOffice did not answer within {timeout:g} s; stopped")
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                self.kill()
+                raise WorkbookError("LibreOffice stopped unexpectedly")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
         return json.loads(line)
 
     def send(self, op: str, **kw) -> None:
-        self.proc.stdin.write(json.dumps({"op": op, **kw}) + "\n")
+        self.proc.stdin.write((json.dumps({"op": op, **kw}) + "\n").encode())
         self.proc.stdin.flush()
 
+    def defer(self, op: str, **kw) -> None:
+        """Send a request whose answer nobody waits for (closing a document while Python writes
+        the output); it is collected, and a failure ignored, before the next answer is read."""
+        self.send(op, **kw)
+        self._owed += 1
+
     def receive(self) -> dict:
+        while self._owed:
+            self._owed -= 1
+            self._reply(TIMEOUT)
         res = self._reply(TIMEOUT)
         if not res.get("ok"):
             raise WorkbookError(f"LibreOffice: {res.get('error')}")
@@ -114,7 +133,7 @@ class _Worker:
     def quit(self) -> None:
         if self.alive():
             try:
-                self.proc.stdin.write(json.dumps({"op": "quit"}) + "\n")
+                self.proc.stdin.write(b'{"op": "quit"}\n')
                 self.proc.stdin.flush()
                 self.proc.wait(timeout=20)
             except Exception:
@@ -262,14 +281,15 @@ class LibreOfficeEngine:
             return result
 
         plan = _Plan(scan, calls)  # pure Python, done while LibreOffice is still loading the workbook
+        plan.precompute(path, scan)
         w = worker()
         sheets = self._open(path)
         try:
             values = self._fixed_point(w, scan, plan, sheets)
         finally:
             try:
-                w.call("close")
-            except WorkbookError:
+                w.defer("close")  # LibreOffice closes the document while Python writes the output
+            except (WorkbookError, OSError):
                 pass
         result = Computed(values=values)
         result.problems.extend(self.spill_problems)
@@ -293,9 +313,11 @@ class LibreOfficeEngine:
         _set_scratch(w, plan.scratch)
         writer = plan.writer
         writer.load(w)
-        refs = sorted({val for _, _, parsed in calls for k, val in parsed if k in ("ref", "scratch")})
+        refs = plan.lo_refs()
         stp_values: dict[int, Any] = {}
-        last_args: dict[int, list[Any]] = {}
+        pre_args = plan.pre_args  # computed from the file's input cells while LibreOffice loaded
+        last_args: dict[int, list[Any]] = dict(pre_args)
+        known: dict[int, Any] = dict(plan.pre_out)
         for n_pass in range(len(calls) + 2):
             if n_pass or plan.scratch:  # the worker's profile recalculates every formula on load; then only
                 w.call("calc", all=False)  # what writes made dirty (the scratch formulas, before the first pass)
@@ -307,20 +329,16 @@ class LibreOfficeEngine:
             changed = []
             for i in order:
                 cell, fn, parsed = calls[i]
-                args = []
-                for k, val in parsed:
-                    if k in ("ref", "scratch"):
-                        data = got[val]
-                        if fresh and deps.get(val):
-                            data = _overlay(data, val, fresh)
-                        args.append(data[0][0] if len(data) == 1 and len(data[0]) == 1 else data)
-                    else:
-                        args.append(val)
-                if i in last_args and last_args[i] == args:
-                    out = stp_values[i]  # same arguments, same result: the functions are pure
+                if i in pre_args:
+                    args = pre_args[i]
+                else:
+                    args = self._args(parsed, got, deps, fresh)
+                if i in last_args and (i in pre_args or last_args[i] == args):
+                    out = known[i]  # same arguments, same result: the functions are pure
                 else:
                     out = fn(*args)
                     last_args[i] = args
+                    known[i] = out
                 target = cell.array_ref or cell.ref
                 block = _fit(out, target, keep_types=True)
                 for name, v in zip(expand(target), [v for row in block for v in row]):
@@ -339,6 +357,21 @@ class LibreOfficeEngine:
                 values[cell.sheet][name] = v
         self.spill_problems = _spill_problems(calls, stp_values)
         return values
+
+    @staticmethod
+    def _args(parsed: list, got: dict, deps: dict, fresh: dict) -> list[Any]:
+        """A call's arguments as Excel would pass them: from what LibreOffice read, with the STP_*
+        results of this pass laid over the cells they fill."""
+        args = []
+        for k, val in parsed:
+            if k in ("ref", "scratch"):
+                data = got[val]
+                if fresh and deps.get(val):
+                    data = _overlay(data, val, fresh)
+                args.append(data[0][0] if len(data) == 1 and len(data[0]) == 1 else data)
+            else:
+                args.append(val)
+        return args
 
     @staticmethod
     def _result_boxes(scan: WorkbookScan) -> dict[str, list]:
@@ -387,6 +420,7 @@ class LibreOfficeEngine:
 
 
 MAX_READ = 200_000  # cells in one bulk read
+PRE_MAX_CELLS = 10_000  # a larger argument range is read by LibreOffice, not from the file
 CELL_NAME = re.compile(r"([A-Z]{1,3})([0-9]+)")
 
 
@@ -615,6 +649,71 @@ class _Plan:
         self.order, self.deps = _order(calls)
         self.writer = _WritePlan(scan, calls)
         self.result_boxes = LibreOfficeEngine._result_boxes(scan)
+        self.pre_args: dict[int, list[Any]] = {}
+        self.pre_out: dict[int, Any] = {}
+
+    def precompute(self, path: Path, scan: WorkbookScan) -> None:
+        """Compute now, while LibreOffice is still loading the workbook, the STP_* calls whose
+        arguments are all literals or input cells (no formula result in any of their ranges): input
+        cells hold the same values before and after a recalculation, so they are read from the file
+        itself (which also hands TRUE over as TRUE, as Excel does, where LibreOffice would give 1).
+        A call whose ranges cannot all be read that way waits for LibreOffice as before."""
+        sheets = {s.name: s for s in scan.sheets}
+        results: dict[str, set[str]] = {}
+        candidates: list[int] = []
+        wanted: dict[str, set[str]] = {}
+        for i, (_cell, _fn, parsed) in enumerate(self.calls):
+            need = []
+            for k, v in parsed:
+                if k in ("value", "empty"):
+                    continue
+                sheet = sheets.get(v[0]) if k == "ref" else None
+                if sheet is None or not sheet.plain:
+                    break
+                c1, r1, c2, r2 = range_boundaries(v[1])
+                if (c2 - c1 + 1) * (r2 - r1 + 1) > PRE_MAX_CELLS:
+                    break
+                if sheet.name not in results:
+                    results[sheet.name] = sheet.result_cells()
+                names = expand(v[1])
+                if not results[sheet.name].isdisjoint(names):
+                    break
+                need.append((sheet.name, names))
+            else:
+                candidates.append(i)
+                for sheet_name, names in need:
+                    wanted.setdefault(sheet_name, set()).update(names)
+        if not candidates:
+            return
+        values: dict[str, dict[str, Any]] = {}
+        for sheet_name, names in wanted.items():
+            try:
+                got = constants(path, sheets[sheet_name], names)
+            except WorkbookError:
+                got = None  # e.g. a limit raised for the scan: LibreOffice reads these cells instead
+            if got is not None:
+                values[sheet_name] = got
+        for i in candidates:
+            _cell, fn, parsed = self.calls[i]
+            args = []
+            for k, v in parsed:
+                if k != "ref":
+                    args.append(v)
+                    continue
+                got = values.get(v[0])
+                if got is None:
+                    break
+                c1, r1, c2, r2 = range_boundaries(v[1])
+                rows = [[got[f"{get_column_letter(c)}{r}"] for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+                args.append(rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows)
+            else:
+                self.pre_args[i] = args
+                self.pre_out[i] = fn(*args)
+
+    def lo_refs(self) -> list[tuple[str, str]]:
+        """The argument ranges LibreOffice must be asked for: those of the calls not computed ahead."""
+        return sorted({val for i, (_, _, parsed) in enumerate(self.calls) if i not in self.pre_args
+                       for k, val in parsed if k in ("ref", "scratch")})
 
 
 class _WritePlan:

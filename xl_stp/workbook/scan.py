@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterator
 
 from openpyxl.utils.cell import range_boundaries, get_column_letter
 
@@ -50,6 +51,7 @@ class SheetScan:
     part: str
     formulas: list[FormulaCell] = field(default_factory=list)
     array_members: dict[str, str] = field(default_factory=dict)  # cell -> anchor
+    plain: bool = False  # read by the fast reader: unprefixed main namespace, no comments or CDATA
 
     def result_cells(self) -> set[str]:
         """Every cell whose value is a formula's result: formula cells and array members."""
@@ -183,7 +185,7 @@ def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
             s = SheetScan(p.name, p.part)
             fast = _fast_sheet(pkg, p, limits.formula_cells, count) if FAST else None
             if fast is not None:
-                s.formulas = fast
+                s.formulas, s.plain = fast, True
                 count += len(fast)
                 for fc in fast:
                     if fc.kind == "array" and fc.array_ref and ":" in fc.array_ref:
@@ -256,6 +258,29 @@ def _xml_text(raw: bytes) -> str:
     return text
 
 
+def _row_blocks(stream, check=None) -> Iterator[bytes]:
+    """A part's bytes in blocks that end with a row (a megabyte or so each; 64 MB at most when a
+    row never ends), each chunk also given to ``check(chunk, last)``."""
+    buf = b""
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            if check is not None:
+                check(b"", True)
+            if buf:
+                yield buf
+            return
+        if check is not None:
+            check(chunk, False)
+        buf += chunk
+        ends = list(_ROW_END.finditer(buf))
+        if not ends and len(buf) < 64 << 20:
+            continue
+        cut = ends[-1].end() if ends else len(buf)
+        yield buf[:cut]
+        buf = buf[cut:]
+
+
 class _NotFast(Exception):
     """A sheet the fast reader does not take: the general parser reads it."""
 
@@ -276,28 +301,17 @@ def _fast_sheet(pkg: Package, part, limit: int, before: int) -> list[FormulaCell
     checker.EntityDeclHandler = refuse
     checker.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
     cells: list[FormulaCell] = []
+
+    def check(chunk: bytes, last: bool) -> None:
+        try:
+            checker.Parse(chunk, last)
+        except pyexpat.ExpatError as e:
+            raise WorkbookError(f"part {part.part} is not well-formed XML ({e})") from None
+
     stream = pkg.open(part.part)
     try:
-        buf, first = b"", True
-        while True:
-            chunk = stream.read(1 << 20)
-            if chunk:
-                try:
-                    checker.Parse(chunk, False)
-                except pyexpat.ExpatError as e:
-                    raise WorkbookError(f"part {part.part} is not well-formed XML ({e})") from None
-                buf += chunk
-                ends = list(_ROW_END.finditer(buf))
-                if not ends and len(buf) < 64 << 20:
-                    continue
-                cut = ends[-1].end() if ends else len(buf)
-                block, buf = buf[:cut], buf[cut:]
-            else:
-                try:
-                    checker.Parse(b"", True)
-                except pyexpat.ExpatError as e:
-                    raise WorkbookError(f"part {part.part} is not well-formed XML ({e})") from None
-                block, buf = buf, b""
+        first = True
+        for block in _row_blocks(stream, check):
             if first:
                 if not _DEFAULT_NS.search(block):
                     raise _NotFast
@@ -335,13 +349,96 @@ def _fast_sheet(pkg: Package, part, limit: int, before: int) -> list[FormulaCell
             if before + len(cells) > limit:
                 raise WorkbookError(f"has more than {limit:,} formula cells; refused to keep memory bounded "
                                     "(raise the limit with --max-formulas if the workbook is genuine)", sheet=part.name)
-            if not chunk:
-                return cells
+        return cells
     except _NotFast:
         pkg._budget[0] += stream.raw.count
         return None
     finally:
         stream.close()
+
+
+_ANY_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_C_OPEN = re.compile(rb"<c[\s/>]")
+_V_ONLY = re.compile(rb"<v>([^<]*)</v>")
+_INLINE = re.compile(rb'<is>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t(?: xml:space="preserve")?/>)</is>')
+
+
+def constants(path: Path | str, sheet: SheetScan, wanted: set[str], limits: Limits = Limits()) -> dict[str, Any] | None:
+    """The values stored in the ``wanted`` cells of a sheet, read straight from the file: for cells
+    that are not formula results (inputs), whose values no recalculation changes. Numbers come as
+    floats, shared and inline strings as text, booleans as True/False (as Excel hands them to a
+    function), errors as their text, absent or empty cells as None. None — read them some other
+    way — unless the fast reader took the sheet and every wanted cell has a shape read here."""
+    if not sheet.plain:
+        return None
+    todo = {w.encode() for w in wanted}
+    raw: dict[str, tuple[str | None, bytes | None]] = {}
+    with Package(path, limits) as pkg, pkg.open(sheet.part) as stream:
+        for block in _row_blocks(stream):
+            found = 0
+            for m in _ANY_CELL.finditer(block):
+                found += 1
+                if m.group(1) in todo:
+                    attrs = m.group(2)
+                    t = dict(_ATTR.findall(attrs)).get(b"t") if b"t=" in attrs else None
+                    if b"'" in attrs:
+                        return None
+                    raw[m.group(1).decode()] = (t.decode() if t is not None else None, m.group(3))
+            if found != len(_C_OPEN.findall(block)):
+                return None
+        strings: list[str] | None = None
+        out: dict[str, Any] = {}
+        for ref in wanted:
+            t, body = raw.get(ref, (None, None))
+            if not body:
+                out[ref] = None
+                continue
+            if t == "inlineStr":
+                m = _INLINE.fullmatch(body)
+                if not m:
+                    return None  # rich text runs, phonetic guides: read elsewhere
+                out[ref] = _xml_text(m.group(1) or b"")
+                continue
+            m = _V_ONLY.fullmatch(body)
+            if not m:
+                return None
+            v = _xml_text(m.group(1))
+            if t in (None, "n"):
+                try:
+                    out[ref] = float(v)
+                except ValueError:
+                    return None
+            elif t == "b" and v in ("0", "1"):
+                out[ref] = v == "1"
+            elif t in ("e", "str"):
+                out[ref] = v
+            elif t == "s":
+                if strings is None:
+                    strings = _shared_strings(pkg)
+                    if strings is None:
+                        return None
+                try:
+                    out[ref] = strings[int(v)]
+                except (ValueError, IndexError):
+                    return None
+            else:
+                return None  # t="d" (ISO dates) and anything unknown
+        return out
+
+
+def _shared_strings(pkg: Package) -> list[str] | None:
+    """The shared strings, or None where one has phonetic guides (whose text is not the cell's)."""
+    name = "xl/sharedStrings.xml"
+    if name not in pkg.names():
+        return []
+    root = pkg.xml(name)
+    out = []
+    for si in root.iter(f"{{{NS}}}si"):
+        if si.find(f"{{{NS}}}rPh") is not None:
+            return None
+        t = si.find(f"{{{NS}}}t")
+        out.append(t.text or "" if t is not None else "".join(x.text or "" for x in si.iterfind(f"{{{NS}}}r/{{{NS}}}t")))
+    return out
 
 
 def _link_targets(pkg: Package) -> dict[int, str]:
