@@ -48,6 +48,8 @@ PYCEL = r'''
 import json, sys, time, types
 sys.path.insert(0, sys.argv[2])
 import openpyxl
+if not openpyxl.__version__.startswith("3.0."):  # pycel 1.0b30 misreads defined names with openpyxl 3.1
+    sys.exit(f"pycel needs openpyxl 3.0.10 in its environment (found {openpyxl.__version__}); see bench/bench_regen.py")
 from pycel import ExcelCompiler
 from udfs.registry import REGISTRY, discover
 discover()
