@@ -64,6 +64,8 @@ def test_llr_stf_2017_18_column():
     (lambda: do_nothing_gap([100], 0.02, [0.01, 0.02], 3), "cost_growth: has 2 values; expected 1 or 3 values"),
     (lambda: do_nothing_gap([100], 0.02, -1.5, 3), "cost_growth: expected growth rates above -100%"),
     (lambda: do_nothing_gap([100], 0.02, 0.03, 0), "years: expected a number of years"),
+    (lambda: do_nothing_gap([1e300], 0.02, 1e10, 5), "cost_growth: grows the baseline past the largest number"),
+    (lambda: do_nothing_gap([1e300], 2e10, 0.0, 5), "funding_growth: grows the baseline past the largest number"),
     (lambda: stf_totals([[1, 2]], [[1, 2, 3]]), "recurrent: has 3 years, non_recurrent has 2"),
     (lambda: stf_totals([[1, 2]], [[1, 2], [3, 4]]), "recurrent: has 2 lines, non_recurrent has 1"),
     (lambda: net_savings([[1, 2]], investment=[[1, 2, 3]]), "investment: has 3 years, gross has 2"),

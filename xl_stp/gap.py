@@ -75,7 +75,14 @@ def do_nothing_gap(baseline: Any, funding_growth: Any, cost_growth: Any, years: 
     for name, g in (("funding_growth", fg), ("cost_growth", cg)):
         if (g <= -1).any():
             raise STPError(name, "expected growth rates above -100% (as fractions: 2% = 0.02)")
-    return DoNothing(cost=base[:, None] * np.cumprod(1 + cg, axis=1), funding=fund0[:, None] * np.cumprod(1 + fg, axis=1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        cost = base[:, None] * np.cumprod(1 + cg, axis=1)
+        funding = fund0[:, None] * np.cumprod(1 + fg, axis=1)
+    for name, grown in (("cost_growth", cost), ("funding_growth", funding)):
+        if not np.isfinite(grown).all():
+            raise STPError(name, f"grows the baseline past the largest number a spreadsheet holds within {n} years; "
+                                 "expected rates as fractions (2% = 0.02)")
+    return DoNothing(cost=cost, funding=funding)
 
 
 @dataclass(frozen=True)
