@@ -155,7 +155,7 @@ def test_debug_shows_a_traceback_only_when_asked(tmp_path, monkeypatch, original
     def boom(*a, **k):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(patch_module, "_shared_strings", boom)
+    monkeypatch.setattr(patch_module, "shared_strings", boom)
     quiet = regen_file(path, out_dir=tmp_path / "o1", engine="formulas")
     loud = regen_file(path, out_dir=tmp_path / "o2", engine="formulas", debug=True)
     assert quiet.error == "internal error (RuntimeError: simulated bug)"

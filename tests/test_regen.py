@@ -363,16 +363,18 @@ def test_fast_and_general_write_back_give_the_same_bytes(corpus, tmp_path):
     from xl_stp.workbook.patch import patch
 
     files = [corpus["xlsx"], corpus["xlsm"], LLR, finance_workbook(tmp_path / "model.xlsx", rows=60, stp_every=3)[0],
-             _odd_shapes(tmp_path)]
+             _odd_shapes(tmp_path), _prefixed(tmp_path), _commented(tmp_path)]
+    fast_used = 0
     kinds = [lambda i: i * 1.25 - 7, lambda i: f"<&'\"{i}", lambda i: i % 2 == 0, lambda i: "#N/A", lambda i: 1e20 / (i + 1)]
     for path in files:
         sc = scan(path)
-        members = {s.name: s.array_members for s in sc.sheets}
+        fast_used += len(sc.fast_sheets())
         values = {s.name: {c: kinds[i % 5](i) for i, c in enumerate(sorted(s.result_cells()))} for s in sc.sheets}
         general = patch(path, tmp_path / "general" / path.name, values)
-        fast = patch(path, tmp_path / "fast" / path.name, values, array_members=members)
+        fast = patch(path, tmp_path / "fast" / path.name, values, fast_sheets=sc.fast_sheets())
         assert (tmp_path / "general" / path.name).read_bytes() == (tmp_path / "fast" / path.name).read_bytes(), path.name
         assert general.changed == fast.changed and general.values_changed > 0, path.name
+    assert fast_used >= 5
 
 
 def _prefixed(tmp_path: Path) -> Path:

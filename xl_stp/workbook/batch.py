@@ -151,7 +151,7 @@ def regen_file(path: str | Path, out_dir: str | Path | None = None, in_place: bo
             result.problems.extend(_stp_messages(sc, computed.values))
             if cross_check:
                 result.problems.extend(_cross_check(path, REGISTRY, sc, eng.name, computed.values))
-            report = patch(path, dst, computed.values, limits, {s.name: s.array_members for s in sc.sheets})
+            report = patch(path, dst, computed.values, limits, sc.fast_sheets())
         result.values_changed = report.values_changed
         result.output = str(dst)
         result.status = "ok"

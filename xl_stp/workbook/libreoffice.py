@@ -253,7 +253,6 @@ class LibreOfficeEngine:
     def compute(self, path: Path, registry, scan: WorkbookScan) -> Computed:
         range_boundaries.cache_clear()  # the caches serve one workbook's passes (and keep timings honest)
         _expand_cached.cache_clear()
-        self.spill_problems: list[WorkbookError] = []  # set by _fixed_point for this workbook only
         calls, unsupported = [], []
         for cell in scan.stp_cells():
             if not any(registry.resolve(sp) for sp in cell.stp_spellings):
@@ -285,14 +284,14 @@ class LibreOfficeEngine:
         w = worker()
         sheets = self._open(path)
         try:
-            values = self._fixed_point(w, scan, plan, sheets)
+            values, spill_problems = self._fixed_point(w, scan, plan, sheets)
         finally:
             try:
                 w.defer("close")  # LibreOffice closes the document while Python writes the output
             except (WorkbookError, OSError):
                 pass
         result = Computed(values=values)
-        result.problems.extend(self.spill_problems)
+        result.problems.extend(spill_problems)
         for sheet, cells in values.items():
             for name, v in list(cells.items()):
                 if v == "#CIRC!":
@@ -302,9 +301,11 @@ class LibreOfficeEngine:
                     result.problems.append(WorkbookError("evaluates to #NAME? (an unknown function or name)", sheet, name))
         return result
 
-    def _fixed_point(self, w: _Worker, scan: WorkbookScan, plan: "_Plan", sheets: list[str]) -> dict[str, dict[str, Any]]:
+    def _fixed_point(self, w: _Worker, scan: WorkbookScan, plan: "_Plan",
+                     sheets: list[str]) -> tuple[dict[str, dict[str, Any]], list[WorkbookError]]:
         """Compute the STP_* calls, feed their results to LibreOffice, recalculate, and repeat until
-        no STP_* argument changes; then read every formula-result cell."""
+        no STP_* argument changes; then read every formula-result cell. Also returns the array
+        formulas whose result no longer fits their range."""
         calls, order, deps = plan.calls, plan.order, plan.deps
         for _cell, _fn, parsed in calls:  # a reference to a sheet that does not exist: Excel passes #REF!
             for j, (k, v) in enumerate(parsed):
@@ -355,8 +356,7 @@ class LibreOfficeEngine:
             block = _fit(stp_values[i], target, keep_types=True)
             for name, v in zip(expand(target), [v for row in block for v in row]):
                 values[cell.sheet][name] = v
-        self.spill_problems = _spill_problems(calls, stp_values)
-        return values
+        return values, _spill_problems(calls, stp_values)
 
     @staticmethod
     def _args(parsed: list, got: dict, deps: dict, fresh: dict) -> list[Any]:
@@ -368,7 +368,7 @@ class LibreOfficeEngine:
                 data = got[val]
                 if fresh and deps.get(val):
                     data = _overlay(data, val, fresh)
-                args.append(data[0][0] if len(data) == 1 and len(data[0]) == 1 else data)
+                args.append(_as_arg(data))
             else:
                 args.append(val)
         return args
@@ -422,11 +422,6 @@ class LibreOfficeEngine:
 MAX_READ = 200_000  # cells in one bulk read
 PRE_MAX_CELLS = 10_000  # a larger argument range is read by LibreOffice, not from the file
 CELL_NAME = re.compile(r"([A-Z]{1,3})([0-9]+)")
-
-
-def _row_col(name: str) -> tuple[int, int]:
-    col, row = CELL_NAME.fullmatch(name).groups()
-    return int(row), _column_index(col)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -612,6 +607,11 @@ def _api_value(v: Any) -> str:
     return '="' + text.replace('"', '""') + '"'
 
 
+def _as_arg(rows: list[list[Any]]) -> Any:
+    """A range as Excel hands it to a function: one cell as its value, more as a list of rows."""
+    return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
+
+
 def _spill_problems(calls: list, outputs: dict[int, Any]) -> list[WorkbookError]:
     """An array formula whose STP_* result no longer has the size of its range: the file's range is
     kept (changing it is a structural edit), so say what was cut off or filled with #N/A."""
@@ -704,8 +704,7 @@ class _Plan:
                 if got is None:
                     break
                 c1, r1, c2, r2 = range_boundaries(v[1])
-                rows = [[got[f"{get_column_letter(c)}{r}"] for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
-                args.append(rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows)
+                args.append(_as_arg([[got[f"{get_column_letter(c)}{r}"] for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]))
             else:
                 self.pre_args[i] = args
                 self.pre_out[i] = fn(*args)

@@ -169,6 +169,11 @@ class Package:
         limit = min(self.limits.member_bytes, max(self.limits.ratio * max(info.compress_size, 1024), 1024 * 1024))
         return io.BufferedReader(BoundedReader(self.zip.open(info), name, limit, self._budget), 1 << 16)
 
+    def give_back(self, stream: IO[bytes]) -> None:
+        """A part that will be read again from its start: what this reading of it inflated no
+        longer counts against the package's total (the part's own limit still applies)."""
+        self._budget[0] += stream.raw.count
+
     def read(self, name: str) -> bytes:
         with self.open(name) as f:
             return f.read()
@@ -248,4 +253,61 @@ def sheets(pkg: Package) -> list[SheetPart]:
         part = re.sub(r"[^/]+/\.\./", "", part)
         if part in pkg.names() and "worksheets/" in part:
             out.append(SheetPart(s.get("name"), part, i))
+    return out
+
+
+ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
+_REFERENCE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def row_blocks(stream: IO[bytes], check=None) -> Iterator[bytes]:
+    """A worksheet part's bytes in blocks of whole rows (a megabyte or so each), for expressions
+    that must never see half a cell; where no row ends within 64 MB, the block ends after the last
+    whole cell. Each chunk read is also given to ``check(chunk, last)``."""
+    buf = b""
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            if check is not None:
+                check(b"", True)
+            if buf:
+                yield buf
+            return
+        if check is not None:
+            check(chunk, False)
+        buf += chunk
+        cut = 0
+        ends = list(ROW_END.finditer(buf))
+        if ends:
+            cut = ends[-1].end()
+        elif len(buf) >= 64 << 20:
+            cut = buf.rfind(b"</c>") + 4 if buf.rfind(b"</c>") >= 0 else 0
+        if cut:
+            yield buf[:cut]
+            buf = buf[cut:]
+
+
+def xml_text(raw: bytes | str) -> str:
+    """Element text taken from the bytes as an XML parser gives it: entity and character
+    references resolved, line ends normalised."""
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in text:
+        text = _REFERENCE.sub(lambda m: _NAMED.get(m.group(1)) or chr(int(m.group(1)[2:], 16) if m.group(1)[1] == "x"
+                                                                      else int(m.group(1)[1:])), text)
+    return text
+
+
+def shared_strings(pkg: "Package") -> list[str]:
+    """The workbook's shared strings as cells show them: a plain string, or its rich-text runs
+    joined (phonetic guides, rPh, are not part of the text)."""
+    name = "xl/sharedStrings.xml"
+    if name not in pkg.names():
+        return []
+    out = []
+    for si in pkg.xml(name).iter(f"{{{NS}}}si"):
+        t = si.find(f"{{{NS}}}t")
+        out.append((t.text or "") if t is not None else "".join(x.text or "" for x in si.iterfind(f"{{{NS}}}r/{{{NS}}}t")))
     return out

@@ -21,10 +21,11 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Collection, Mapping
 from xml.sax.saxutils import escape
 
-from .ooxml import NS, Limits, Package, WorkbookError, sheets
+from .ooxml import Limits, Package, WorkbookError, row_blocks, shared_strings, sheets, xml_text
+from .scan import F_OPEN, FORMULA_CELL
 
 EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"})
 CELL = re.compile(rb"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)c\b(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?P=p)c>)", re.S)
@@ -34,14 +35,6 @@ ATTR_T_VALUE = re.compile(rb'\bt="([^"]*)"')
 F_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f\b[^>]*?(?:/>|>.*?</(?:[A-Za-z_][\w.-]*:)?f>)", re.S)
 V_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v\b[^>]*?(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?v>)", re.S)
 IS_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?is\b.*?</(?:[A-Za-z_][\w.-]*:)?is>", re.S)
-ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
-#: A formula cell as Excel, XlsxWriter and LibreOffice write it: no namespace prefix, ``r`` first,
-#: then the ``<f>`` and an optional ``<v>``, nothing else. Matched without a callback per other cell.
-FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>(<f\b[^>]*?(?:/>|>[^<]*</f>))(?:<v>([^<]*)</v>|(<v/>))?</c>')
-#: Every formula element, whatever its prefix: a block where their number differs from the number
-#: of FORMULA_CELL matches has a cell of another shape and is patched by the general expression.
-F_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
-CHUNK = 1 << 20
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Two numbers that differ by less than this, relatively, are the same value: float noise from a
 #: different order of additions (-7.7 against -7.699999999999992), far below Excel's 15 digits.
@@ -89,85 +82,46 @@ def _same(old_t: str | None, old_v: str | None, new_t: str | None, new_v: str, s
             return shared[int(old_v)] == new_v
         except (ValueError, IndexError):
             return False
-    return old_t == new_t and _unescape(old_v) == new_v
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
-
-
-def _shared_strings(pkg: Package) -> list[str]:
-    name = "xl/sharedStrings.xml"
-    if name not in pkg.names():
-        return []
-    root = pkg.xml(name)
-    out = []
-    for si in root.iter(f"{{{NS}}}si"):
-        out.append("".join(t.text or "" for t in si.iter(f"{{{NS}}}t")))
-    return out
+    return old_t == new_t and xml_text(old_v) == new_v
 
 
 class _SheetPatcher:
-    def __init__(self, sheet: str, values: Mapping[str, Any], shared: list[str] | None, report: PatchReport,
-                 formula_refs_only: bool = False):
-        self.sheet, self.values, self.shared, self.report = sheet, values, shared, report
-        # The fast path serves sheets whose new values all belong to formula cells (cells an array
-        # formula fills have no <f> of their own, so only the general expression finds them).
-        self.by_bytes = {k.encode(): v for k, v in values.items()} if formula_refs_only else None
+    """Rewrites the cached values of one worksheet's cells, a block of rows at a time."""
 
-    def fast(self, m: re.Match) -> bytes:
-        """FORMULA_CELL's cell: the same result as :meth:`cell`, in fewer steps."""
-        new = self.by_bytes.get(m.group(1))
-        if new is None:
-            return m.group(0)
-        attrs = m.group(2)
-        tm = ATTR_T_VALUE.search(attrs) if b't="' in attrs else None
-        old_t = tm.group(1).decode() if tm else None
-        raw = m.group(4)
-        old_v = raw.decode("utf-8") if raw is not None else ("" if m.group(5) else None)
-        new_t, new_v = encode(new)
-        if _same(old_t, old_v, new_t, new_v, self.shared):
-            return m.group(0)
-        new_attrs = ATTR_T.sub(b"", attrs) if tm else attrs
-        if new_t:
-            new_attrs = new_attrs.rstrip() + b' t="' + new_t.encode() + b'"'
-        ref = m.group(1)
-        self.report.changed.append((self.sheet, ref.decode(), old_v, new))
-        return (b'<c r="' + ref + b'"' + new_attrs + b">" + m.group(3) + b"<v>"
-                + (escape(new_v).encode("utf-8") if new_t == "str" else new_v.encode()) + b"</v></c>")
+    def __init__(self, sheet: str, values: Mapping[str, Any], shared: list[str] | None, report: PatchReport,
+                 fast: bool = False):
+        self.sheet, self.values, self.shared, self.report, self.fast = sheet, values, shared, report, fast
 
     def block(self, data: bytes) -> bytes:
-        if self.by_bytes is not None:
+        """A block of whole rows, patched. On a sheet the scan found plain (and with no cells filled
+        by an array formula, which have no <f> of their own) the formula cells are found by the
+        scan's own FORMULA_CELL; a block holding a formula cell of another shape goes the general way."""
+        if self.fast:
             mark = len(self.report.changed)
-            out, n = FORMULA_CELL.subn(self.fast, data)
+            out, n = FORMULA_CELL.subn(self.formula_cell, data)
             if n == len(F_OPEN.findall(data)):
                 return out
-            del self.report.changed[mark:]  # a cell of another shape: the whole block the general way
+            del self.report.changed[mark:]
         return CELL.sub(self.cell, data)
 
+    def formula_cell(self, m: re.Match) -> bytes:
+        """A FORMULA_CELL match: no prefix, r first, then <f> and an optional <v>."""
+        ref = m.group(1).decode()
+        if self.values.get(ref) is None:
+            return m.group(0)
+        old_v = m.group(6).decode("utf-8") if m.group(6) is not None else ("" if m.group(7) else None)
+        out = self._rewrite(ref, b"", b' r="' + m.group(1) + b'"' + m.group(2), m.group(3), old_v, b"")
+        return m.group(0) if out is None else out
+
     def cell(self, m: re.Match) -> bytes:
+        """A CELL match: any prefix, any attribute order, <f>, <v>, <is> and <extLst> in any order."""
         attrs = m.group("attrs")
         r = ATTR_R.search(attrs)
-        if not r:
+        if not r or self.values.get(r.group(1).decode()) is None:
             return m.group(0)
-        ref = r.group(1).decode()
-        if ref not in self.values:
-            return m.group(0)
-        new = self.values[ref]
-        if new is None:
-            return m.group(0)
-        new_t, new_v = encode(new)
         body = m.group("body") or b""
-        tm = ATTR_T_VALUE.search(attrs)
-        old_t = tm.group(1).decode() if tm else None
         vm = V_ELEM.search(body)
         old_v = vm.group(1).decode("utf-8") if vm and vm.group(1) is not None else ("" if vm else None)
-        if _same(old_t, old_v, new_t, new_v, self.shared):
-            return m.group(0)
-        p = m.group("p")
-        new_attrs = ATTR_T.sub(b"", attrs) if tm else attrs
-        if new_t:
-            new_attrs = new_attrs.rstrip() + b' t="' + new_t.encode() + b'"'
         f = F_ELEM.search(body)
         # the <f> goes in front, the old <v> is dropped, anything else (<extLst>) stays after them
         if f is not None and vm is not None:
@@ -180,28 +134,23 @@ class _SheetPatcher:
             rest = body
         if b"is>" in rest:
             rest = IS_ELEM.sub(b"", rest)
+        out = self._rewrite(r.group(1).decode(), m.group("p"), attrs, f.group(0) if f else b"", old_v, rest)
+        return m.group(0) if out is None else out
+
+    def _rewrite(self, ref: str, p: bytes, attrs: bytes, f_xml: bytes, old_v: str | None, rest: bytes) -> bytes | None:
+        """The cell with its new cached value and type, or None where the stored value is the same."""
+        new = self.values[ref]
+        tm = ATTR_T_VALUE.search(attrs) if b't="' in attrs else None
+        old_t = tm.group(1).decode() if tm else None
+        new_t, new_v = encode(new)
+        if _same(old_t, old_v, new_t, new_v, self.shared):
+            return None
+        new_attrs = ATTR_T.sub(b"", attrs) if tm else attrs
+        if new_t:
+            new_attrs = new_attrs.rstrip() + b' t="' + new_t.encode() + b'"'
         v_xml = b"<" + p + b"v>" + (escape(new_v).encode("utf-8") if new_t == "str" else new_v.encode()) + b"</" + p + b"v>"
         self.report.changed.append((self.sheet, ref, old_v, new))  # old value as stored (XML-escaped text)
-        return b"<" + p + b"c" + new_attrs + b">" + (f.group(0) if f else b"") + v_xml + rest + b"</" + p + b"c>"
-
-    def stream(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        buf = b""
-        for chunk in chunks:
-            buf += chunk
-            ends = list(ROW_END.finditer(buf))
-            if not ends:
-                if len(buf) > 64 * CHUNK:  # no row end in 64 MB: patch what is complete so far
-                    cut = buf.rfind(b"</c>")
-                    if cut > 0:
-                        cut += 4
-                        yield self.block(buf[:cut])
-                        buf = buf[cut:]
-                continue
-            cut = ends[-1].end()
-            yield self.block(buf[:cut])
-            buf = buf[cut:]
-        if buf:
-            yield self.block(buf)
+        return b"<" + p + b"c" + new_attrs + b">" + f_xml + v_xml + rest + b"</" + p + b"c>"
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -249,11 +198,11 @@ def remove_stale_temps(folder: Path | str) -> int:
 
 
 def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, Any]], limits: Limits = Limits(),
-          array_members: Mapping[str, Any] | None = None) -> PatchReport:
+          fast_sheets: Collection[str] = ()) -> PatchReport:
     """Write ``src`` to ``dst`` with the cached values ``{sheet: {cell: value}}``; atomically.
 
-    ``array_members`` ({sheet: cells an array formula fills}, from the scan) lets sheets without
-    such cells take the fast path; without it every sheet goes the general way."""
+    ``fast_sheets``: sheets the scan found plain and without cells filled by an array formula
+    (:meth:`WorkbookScan.fast_sheets`), whose formula cells are found by FORMULA_CELL."""
     src, dst = Path(src), Path(dst)
     report = PatchReport()
     try:
@@ -267,7 +216,7 @@ def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, An
     with Package(src, limits) as pkg:
         parts = {p.part: p.name for p in sheets(pkg)}
         needs_shared = any(values.get(name) for name in parts.values())
-        shared = _shared_strings(pkg) if needs_shared else None
+        shared = shared_strings(pkg) if needs_shared else None
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.xl-stp-{os.getpid()}-", suffix=".tmp", dir=dst.parent)
         except OSError as e:
@@ -280,12 +229,11 @@ def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, An
                         sheet = parts.get(info.filename)
                         with pkg.open(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
                             if sheet is not None and values.get(sheet):
-                                fast = array_members is not None and not array_members.get(sheet)
-                                patcher = _SheetPatcher(sheet, values[sheet], shared, report, fast)
-                                for piece in patcher.stream(iter(lambda: fin.read(CHUNK), b"")):
-                                    fout.write(piece)
+                                patcher = _SheetPatcher(sheet, values[sheet], shared, report, sheet in fast_sheets)
+                                for block in row_blocks(fin):
+                                    fout.write(patcher.block(block))
                             else:
-                                shutil.copyfileobj(fin, fout, CHUNK)
+                                shutil.copyfileobj(fin, fout, 1 << 20)
                 raw.flush()
                 os.fsync(raw.fileno())
             mode = os.stat(src).st_mode & 0o777 if dst.exists() or dst == src else 0o666 & ~_umask()

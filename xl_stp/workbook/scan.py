@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from openpyxl.utils.cell import range_boundaries, get_column_letter
 
-from .ooxml import NS, Limits, Package, WorkbookError, iter_xml, sheets
+from .ooxml import NS, Limits, Package, WorkbookError, iter_xml, row_blocks, shared_strings, sheets, xml_text
 
 #: A function call in formula text: an optional add-in prefix, then NAME( .
 CALL = re.compile(r"((?:_xludf\.|_xll\.|\[\d+\]!|'[^']*'!|_xldudf_[A-Za-z0-9]+_)?[A-Za-z_][A-Za-z0-9_.]*)\s*\(")
@@ -81,6 +81,11 @@ class WorkbookScan:
             self._stp = [f for s in self.sheets for f in s.formulas if f.stp_spellings]
         return self._stp
 
+    def fast_sheets(self) -> set[str]:
+        """Sheets the fast reader took that have no cells filled by an array formula: the
+        write-back finds their formula cells with FORMULA_CELL too."""
+        return {s.name for s in self.sheets if s.plain and not s.array_members}
+
     def spellings(self) -> set[str]:
         return {sp for f in self.stp_cells() for sp in f.stp_spellings}
 
@@ -101,7 +106,7 @@ class WorkbookScan:
                 if "!" not in text:
                     continue
                 for m in SHEET_REF.finditer(text):
-                    ext, name = m.group(1), m.group(2) or ""
+                    ext, name = _target(m.group(1), m.group(2))
                     if m.start() > 0 and text[m.start() - 1] == "|":  # DDE: program|'topic'!item
                         program = re.findall(r"[A-Za-z0-9_.]+$", text[:m.start() - 1])
                         problems.append(WorkbookError(
@@ -109,11 +114,6 @@ class WorkbookScan:
                             "run, so this cell keeps the value stored in the file", s.name, f.ref))
                         keep.add((s.name, f.ref))
                         break
-                    if name.startswith("'"):
-                        name = name[1:-1].replace("''", "'")
-                        q = re.match(r"^\[(\d+)\](.*)$", name)
-                        if q:
-                            ext, name = f"[{q.group(1)}]", q.group(2)
                     if ext:
                         n = int(ext[1:-1])
                         target = self.link_targets.get(n, "a workbook that is not described in the file")
@@ -128,7 +128,6 @@ class WorkbookScan:
                         break
         return problems, keep
 
-
     def _references_all_known(self, known: set[str]) -> bool:
         """The common case in one sweep over all formula text: every sheet-qualified reference
         names a sheet of this workbook, with no external link and no DDE. False means "look formula
@@ -141,14 +140,22 @@ class WorkbookScan:
         joined = STRING.sub('""', "\n".join(texts))
         if "|" in joined:
             return False
-        for ext, name in set(SHEET_REF.findall(joined)):
-            if ext or name.startswith("'") and re.match(r"^'\[\d+\]", name):
-                return False
-            if name.startswith("'"):
-                name = name[1:-1].replace("''", "'")
-            if name and name.upper() not in known:
+        for ext, name in (_target(*pair) for pair in set(SHEET_REF.findall(joined))):
+            if ext or name and name.upper() not in known:
                 return False
         return True
+
+
+def _target(ext: str | None, name: str | None) -> tuple[str | None, str]:
+    """A SHEET_REF match as (external link '[n]' or None, sheet name unquoted): '[1]My Sheet'!A1
+    is link [1], sheet My Sheet."""
+    name = name or ""
+    if name.startswith("'"):
+        name = name[1:-1].replace("''", "'")
+        q = re.match(r"^\[(\d+)\](.*)$", name)
+        if q:
+            ext, name = f"[{q.group(1)}]", q.group(2)
+    return ext or None, name
 
 
 def expand(ref: str) -> list[str]:
@@ -186,37 +193,14 @@ def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
             fast = _fast_sheet(pkg, p, limits.formula_cells, count) if FAST else None
             if fast is not None:
                 s.formulas, s.plain = fast, True
-                count += len(fast)
-                for fc in fast:
-                    if fc.kind == "array" and fc.array_ref and ":" in fc.array_ref:
-                        for cell in expand(fc.array_ref):
-                            if cell != fc.ref:
-                                s.array_members[cell] = fc.ref
-                out.append(s)
-                continue
-            with pkg.open(p.part) as stream:
-                for c in iter_xml(stream, p.part, f"{{{NS}}}c"):
-                    f = c.find(f"{{{NS}}}f")
-                    if f is None:
-                        continue
-                    ref = c.get("r")
-                    if not ref:
-                        raise WorkbookError("has a formula cell without a cell reference; the file is damaged", sheet=p.name)
-                    v = c.find(f"{{{NS}}}v")
-                    kind = f.get("t") or "normal"
-                    if kind not in ("shared", "array", "normal", "dataTable"):
-                        kind = "normal"
-                    fc = FormulaCell(p.name, ref, f.text, kind, f.get("si"), f.get("ref") if kind == "array" else None,
-                                     v.text if v is not None else None, c.get("t"))
-                    s.formulas.append(fc)
-                    count += 1
-                    if count > limits.formula_cells:
-                        raise WorkbookError(f"has more than {limits.formula_cells:,} formula cells; refused to keep memory bounded "
-                                            "(raise the limit with --max-formulas if the workbook is genuine)", sheet=p.name)
-                    if kind == "array" and fc.array_ref and ":" in fc.array_ref:
-                        for cell in expand(fc.array_ref):
-                            if cell != ref:
-                                s.array_members[cell] = ref
+            else:
+                s.formulas = _parsed_sheet(pkg, p, limits.formula_cells, count)
+            count += len(s.formulas)
+            for fc in s.formulas:
+                if fc.kind == "array" and fc.array_ref and ":" in fc.array_ref:
+                    for cell in expand(fc.array_ref):
+                        if cell != fc.ref:
+                            s.array_members[cell] = fc.ref
             out.append(s)
         return WorkbookScan(
             path=path, sheets=out, names=glob, sheet_names=scoped,
@@ -230,55 +214,46 @@ def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
 FAST = True  # tests switch the fast reader off to compare it with the general parser
 
 #: A formula cell as Excel, XlsxWriter and LibreOffice write it (no namespace prefix, r first,
-#: the <f> then an optional <v>, nothing else); groups: r, cell attributes, <f> attributes,
-#: formula text, value, empty <v/>.
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>'
-                           rb'<f\b([^>]*?)(?:/>|>([^<]*)</f>)(?:<v>([^<]*)</v>|(<v/>))?</c>')
-#: Every formula element of the main namespace (unprefixed, once no prefix is bound to it): where
-#: their count differs from _FORMULA_CELL's matches, the sheet has a cell of another shape and
-#: goes to the general parser.
-_F_OPEN = re.compile(rb"<f[\s/>]")
+#: the <f> then an optional <v>, nothing else); groups: r, cell attributes, the whole <f>, its
+#: attributes, the formula text, the value, an empty <v/>. The scan reads these cells with it and
+#: the write-back rewrites them with it, on sheets the scan found plain.
+FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>'
+                          rb'(<f\b([^>]*?)(?:/>|>([^<]*)</f>))(?:<v>([^<]*)</v>|(<v/>))?</c>')
+#: Every formula element of the main namespace (unprefixed, once no prefix is bound to it): a block
+#: where their count differs from FORMULA_CELL's matches has a cell of another shape.
+F_OPEN = re.compile(rb"<f[\s/>]")
 _MAIN_PREFIX = re.compile(rb'xmlns:[A-Za-z_][\w.-]*="' + re.escape(NS.encode()) + rb'"')
-_ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
 _ATTR = re.compile(rb'([A-Za-z_:][\w.:-]*)="([^"]*)"')
 _DEFAULT_NS = re.compile(rb'<worksheet\b[^>]*\sxmlns="' + re.escape(NS.encode()) + rb'"')
-_REFERENCE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
-_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
-def _xml_text(raw: bytes) -> str:
-    """Element text as an XML parser gives it: entity and character references resolved, line
-    ends normalised."""
-    text = raw.decode("utf-8")
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "&" in text:
-        text = _REFERENCE.sub(lambda m: _NAMED.get(m.group(1)) or chr(int(m.group(1)[2:], 16) if m.group(1)[1] == "x"
-                                                                      else int(m.group(1)[1:])), text)
-    return text
+def _parsed_sheet(pkg: Package, part, limit: int, before: int) -> list[FormulaCell]:
+    """The formula cells of one worksheet, read by the XML parser (any shape, any prefix)."""
+    cells: list[FormulaCell] = []
+    with pkg.open(part.part) as stream:
+        for c in iter_xml(stream, part.part, f"{{{NS}}}c"):
+            f = c.find(f"{{{NS}}}f")
+            if f is None:
+                continue
+            ref = c.get("r")
+            if not ref:
+                raise WorkbookError("has a formula cell without a cell reference; the file is damaged", sheet=part.name)
+            v = c.find(f"{{{NS}}}v")
+            kind = _kind(f.get("t"))
+            cells.append(FormulaCell(part.name, ref, f.text, kind, f.get("si"), f.get("ref") if kind == "array" else None,
+                                     v.text if v is not None else None, c.get("t")))
+            if before + len(cells) > limit:
+                raise _too_many(limit, part.name)
+    return cells
 
 
-def _row_blocks(stream, check=None) -> Iterator[bytes]:
-    """A part's bytes in blocks that end with a row (a megabyte or so each; 64 MB at most when a
-    row never ends), each chunk also given to ``check(chunk, last)``."""
-    buf = b""
-    while True:
-        chunk = stream.read(1 << 20)
-        if not chunk:
-            if check is not None:
-                check(b"", True)
-            if buf:
-                yield buf
-            return
-        if check is not None:
-            check(chunk, False)
-        buf += chunk
-        ends = list(_ROW_END.finditer(buf))
-        if not ends and len(buf) < 64 << 20:
-            continue
-        cut = ends[-1].end() if ends else len(buf)
-        yield buf[:cut]
-        buf = buf[cut:]
+def _kind(t: str | None) -> str:
+    return t if t in ("shared", "array", "dataTable") else "normal"
+
+
+def _too_many(limit: int, sheet: str) -> WorkbookError:
+    return WorkbookError(f"has more than {limit:,} formula cells; refused to keep memory bounded "
+                         "(raise the limit with --max-formulas if the workbook is genuine)", sheet=sheet)
 
 
 class _NotFast(Exception):
@@ -311,7 +286,7 @@ def _fast_sheet(pkg: Package, part, limit: int, before: int) -> list[FormulaCell
     stream = pkg.open(part.part)
     try:
         first = True
-        for block in _row_blocks(stream, check):
+        for block in row_blocks(stream, check):
             if first:
                 if not _DEFAULT_NS.search(block):
                     raise _NotFast
@@ -325,8 +300,8 @@ def _fast_sheet(pkg: Package, part, limit: int, before: int) -> list[FormulaCell
             if b"<!" in block:  # comments, CDATA
                 raise _NotFast
             found = 0
-            for m in _FORMULA_CELL.finditer(block):
-                ref, attrs, fattrs, text, v, _empty = m.groups()
+            for m in FORMULA_CELL.finditer(block):
+                ref, attrs, _f, fattrs, text, v, _empty = m.groups()
                 found += 1
                 if b"'" in attrs or b"'" in fattrs:
                     raise _NotFast
@@ -336,22 +311,19 @@ def _fast_sheet(pkg: Package, part, limit: int, before: int) -> list[FormulaCell
                     t = t.decode() if t is not None else None
                 kind, si, array_ref = "normal", None, None
                 if fattrs.strip():
-                    fa = {k.decode(): _xml_text(x) for k, x in _ATTR.findall(fattrs)}
-                    kind = fa.get("t") or "normal"
-                    if kind not in ("shared", "array", "normal", "dataTable"):
-                        kind = "normal"
+                    fa = {k.decode(): xml_text(x) for k, x in _ATTR.findall(fattrs)}
+                    kind = _kind(fa.get("t"))
                     si = fa.get("si")
                     array_ref = fa.get("ref") if kind == "array" else None
-                cells.append(FormulaCell(part.name, ref.decode(), _xml_text(text) if text else None, kind, si, array_ref,
-                                         _xml_text(v) if v else None, t))
-            if found != len(_F_OPEN.findall(block)):
+                cells.append(FormulaCell(part.name, ref.decode(), xml_text(text) if text else None, kind, si, array_ref,
+                                         xml_text(v) if v else None, t))
+            if found != len(F_OPEN.findall(block)):
                 raise _NotFast
             if before + len(cells) > limit:
-                raise WorkbookError(f"has more than {limit:,} formula cells; refused to keep memory bounded "
-                                    "(raise the limit with --max-formulas if the workbook is genuine)", sheet=part.name)
+                raise _too_many(limit, part.name)
         return cells
     except _NotFast:
-        pkg._budget[0] += stream.raw.count
+        pkg.give_back(stream)
         return None
     finally:
         stream.close()
@@ -374,7 +346,7 @@ def constants(path: Path | str, sheet: SheetScan, wanted: set[str], limits: Limi
     todo = {w.encode() for w in wanted}
     raw: dict[str, tuple[str | None, bytes | None]] = {}
     with Package(path, limits) as pkg, pkg.open(sheet.part) as stream:
-        for block in _row_blocks(stream):
+        for block in row_blocks(stream):
             found = 0
             for m in _ANY_CELL.finditer(block):
                 found += 1
@@ -397,12 +369,12 @@ def constants(path: Path | str, sheet: SheetScan, wanted: set[str], limits: Limi
                 m = _INLINE.fullmatch(body)
                 if not m:
                     return None  # rich text runs, phonetic guides: read elsewhere
-                out[ref] = _xml_text(m.group(1) or b"")
+                out[ref] = xml_text(m.group(1) or b"")
                 continue
             m = _V_ONLY.fullmatch(body)
             if not m:
                 return None
-            v = _xml_text(m.group(1))
+            v = xml_text(m.group(1))
             if t in (None, "n"):
                 try:
                     out[ref] = float(v)
@@ -414,9 +386,7 @@ def constants(path: Path | str, sheet: SheetScan, wanted: set[str], limits: Limi
                 out[ref] = v
             elif t == "s":
                 if strings is None:
-                    strings = _shared_strings(pkg)
-                    if strings is None:
-                        return None
+                    strings = shared_strings(pkg)
                 try:
                     out[ref] = strings[int(v)]
                 except (ValueError, IndexError):
@@ -424,21 +394,6 @@ def constants(path: Path | str, sheet: SheetScan, wanted: set[str], limits: Limi
             else:
                 return None  # t="d" (ISO dates) and anything unknown
         return out
-
-
-def _shared_strings(pkg: Package) -> list[str] | None:
-    """The shared strings, or None where one has phonetic guides (whose text is not the cell's)."""
-    name = "xl/sharedStrings.xml"
-    if name not in pkg.names():
-        return []
-    root = pkg.xml(name)
-    out = []
-    for si in root.iter(f"{{{NS}}}si"):
-        if si.find(f"{{{NS}}}rPh") is not None:
-            return None
-        t = si.find(f"{{{NS}}}t")
-        out.append(t.text or "" if t is not None else "".join(x.text or "" for x in si.iterfind(f"{{{NS}}}r/{{{NS}}}t")))
-    return out
 
 
 def _link_targets(pkg: Package) -> dict[int, str]:
