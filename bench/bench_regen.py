@@ -39,10 +39,9 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from tests.data.corpus import finance_workbook  # noqa: E402
-from udfs.registry import discover  # noqa: E402
-from xl_stp.workbook import scan  # noqa: E402
-from xl_stp.workbook.batch import regen_file, run_batch  # noqa: E402
-from xl_stp.workbook.libreoffice import available, worker  # noqa: E402
+from udfs import discover  # noqa: E402
+from xl_stp.batch import regen_file, run_batch, scan  # noqa: E402
+from xl_stp.batch.engines.libreoffice import available, worker  # noqa: E402
 
 PYCEL = r'''
 import json, sys, time, types
@@ -51,8 +50,8 @@ import openpyxl
 if not openpyxl.__version__.startswith("3.0."):  # pycel 1.0b30 misreads defined names with openpyxl 3.1
     sys.exit(f"pycel needs openpyxl 3.0.10 in its environment (found {openpyxl.__version__}); see bench/bench_regen.py")
 from pycel import ExcelCompiler
-from udfs.registry import REGISTRY, discover
-discover()
+from udfs import discover
+REGISTRY = discover()
 plugin = types.ModuleType("stp_plugin")  # STP_* through the one registry, as pycel spells them
 def rows(v):
     return [list(r) if isinstance(r, tuple) else [r] for r in v] if isinstance(v, tuple) else v

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from udfs.registry import discover
+from udfs import discover
 from xl_stp import capital_net
 
 

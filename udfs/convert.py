@@ -30,24 +30,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from xl_stp.errors import STPError
+from xl_stp.core.errors import STPError
 
-#: Excel's error values as text (what ``err_to_str=True`` yields).
-EXCEL_ERRORS = frozenset({
-    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
-    "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
-})
-#: COM error codes as classic Excel passes them without conversion.
-COM_ERRORS = {
-    -2146826288: "#NULL!", -2146826281: "#DIV/0!", -2146826273: "#VALUE!", -2146826265: "#REF!",
-    -2146826259: "#NAME?", -2146826252: "#NUM!", -2146826246: "#N/A",
-}
+from .excel import COM_ERRORS, ERRORS as EXCEL_ERRORS, is_error  # noqa: F401  (re-exported)
+
 _NUMBER_TYPES = (int, float, np.integer, np.floating)
-
-
-def is_error(value: Any) -> bool:
-    return (isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS) or (
-        type(value) is int and value in COM_ERRORS)
 
 
 def _describe(value: Any) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .registry import discover
+from . import discover
 
 START, END = "<!-- functions:start -->", "<!-- functions:end -->"
 

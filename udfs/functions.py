@@ -26,11 +26,11 @@ import math
 
 import numpy as np
 
-import xl_stp as core
-from xl_stp.errors import STPError
+from xl_stp import core
+from xl_stp.core.errors import STPError
 
 from . import convert as cv
-from .registry import Arg, udf
+from .registry import REGISTRY, Arg, udf  # noqa: F401  (REGISTRY: what discover() returns)
 
 _MONEY = "£000 (blank cells count as 0)"
 

@@ -24,11 +24,12 @@ raises.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
-from xl_stp.errors import STPError
+from xl_stp.core.errors import STPError
+
+from .excel import canonical_name
 
 CATEGORY = "xl-stp"
 ERROR_PREFIX = "#STP!"
@@ -73,22 +74,6 @@ class UDF:
         """``STP_GAP(do_nothing, savings, [investment], [stf])``"""
         parts = [f"[{a.name}]" if a.optional else a.name for a in self.args]
         return f"{self.name}({', '.join(parts)})"
-
-
-_SPELLING = re.compile(r"^(?:_xludf\.|_xll\.|_xldudf_(?:[A-Za-z0-9]+_)*?(?=stp_))", re.IGNORECASE)
-
-
-def canonical_name(spelling: str) -> str:
-    """The registry key for a function name as it is spelled in a workbook's formula text.
-
-    ``STP_GAP``, ``stp_gap``, ``_xludf.STP_GAP``, ``_xll.STP_GAP``, ``[1]!STP_GAP``,
-    ``'C:\\addins\\xl_stp.xlam'!STP_GAP`` and ``_xldudf_XLSTP_STP_GAP`` all give ``STP_GAP``.
-    """
-    name = spelling.strip().lstrip("=")
-    if "!" in name:
-        name = name.rsplit("!", 1)[1]
-    name = _SPELLING.sub("", name)
-    return name.upper()
 
 
 class Registry(Mapping[str, UDF]):
@@ -176,10 +161,3 @@ def udf(*args: Arg, returns: str, registry: Registry = REGISTRY) -> Callable[[Ca
         return excel
 
     return decorate
-
-
-def discover() -> Registry:
-    """Import the UDF module(s) so that every function is registered; return the registry."""
-    from . import functions  # noqa: F401  (registration happens on import)
-
-    return REGISTRY

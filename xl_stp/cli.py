@@ -2,6 +2,7 @@
 
     xl-stp regen PATH... (--out DIR | --in-place) [--engine auto|libreoffice|formulas] [--jobs N]
                  [--scheduler ADDRESS] [--report FILE.json|FILE.csv] [--cross-check] [--debug]
+    xl-stp build [--out DIR] [--render DIR]   # the LLR reference workbook and the template
     xl-stp functions        # the STP_* functions of the one registry
 """
 
@@ -50,8 +51,8 @@ def regen(
     show_all: bool = typer.Option(False, "--all-problems", help="List every problem, not the first 20 of each file"),
 ) -> None:
     """Recalculate workbooks without Excel and write the cached values back, changing nothing else."""
-    from .workbook.batch import expand_paths, run_batch
-    from .workbook.ooxml import Limits
+    from .batch.package import Limits
+    from .batch.run import expand_paths, run_batch
 
     if out is not None and in_place:
         errors.print("xl-stp regen: give --out DIR or --in-place, not both")
@@ -121,11 +122,25 @@ def _write_report(report: Path, results) -> None:
 
 
 @app.command()
+def build(
+    out: Path = typer.Option(Path("workbooks"), "--out", help="Folder for the LLR reference workbook and the template"),
+    quiet: bool = typer.Option(False, "--quiet", help="Do not print the capital, funding and checks summary"),
+    render: Optional[Path] = typer.Option(None, "--render", metavar="DIR",
+                                          help="Also render the workbook with LibreOffice: a PDF, and a PNG of the Outputs sheet"),
+) -> None:
+    """Build the LLR reference workbook (and the empty template) from the transcribed figures, and print its summary."""
+    from .builder.build import main as build_main
+
+    args = ["--out", str(out)] + (["--quiet"] if quiet else []) + (["--render", str(render)] if render else [])
+    raise typer.Exit(build_main(args))
+
+
+@app.command()
 def functions() -> None:
     """List the STP_* functions (the one registry that Excel and the batch engine use)."""
-    from udfs.registry import REGISTRY, discover
+    from udfs import discover
 
-    discover()
+    REGISTRY = discover()
     t = Table(title="STP_* functions")
     t.add_column("function")
     t.add_column("returns")

@@ -209,9 +209,9 @@ BAD_VALUES = {
 def bad_arguments(path: Path) -> tuple[Path, list[tuple[str, str]]]:
     """STP_* calls fed every kind of bad value, mismatched shapes, a negative asset life, an
     unknown phasing profile and a delivery of 250%. Returns the path and the (cell, formula) list."""
-    from udfs.registry import REGISTRY, discover
+    from udfs import discover
 
-    discover()
+    REGISTRY = discover()
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("Bad")
     date_fmt = wb.add_format({"num_format": "dd/mm/yyyy"})

@@ -1,7 +1,7 @@
 """Build the LLR STP 2016 reference workbook (and an empty template of the same layout).
 
-    python workbooks/build_llr.py                 # writes workbooks/llr_stp_2016.xlsx and stp_template.xlsx
-    python workbooks/build_llr.py --out DIR       # somewhere else
+    xl-stp build                 # writes workbooks/llr_stp_2016.xlsx and stp_template.xlsx
+    xl-stp build --out DIR       # somewhere else
 
 Sheets, FAST / ICAEW style: Cover, Inputs (every transcribed figure, blue, with its source),
 Calculations (STP_* functions and ordinary SUMs, black), Outputs (the published tables, negatives
@@ -11,7 +11,7 @@ STP_CHECK, and one master check).
 Every formula is stored with its value, so the file shows the right numbers without Excel. The
 values of STP_* cells come from calling the functions of the one registry (udfs.registry) with the
 cells as Excel passes them; ordinary formulas get the value the same arithmetic gives. The tests
-compare every one of them with the core's own computation (xl_stp.reference).
+compare every one of them with the core's own computation (xl_stp.llr.reference).
 """
 
 from __future__ import annotations
@@ -30,16 +30,14 @@ from typing import Any, Callable, Sequence
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from a checkout
-    sys.path.insert(0, str(ROOT))
+from udfs import discover
+from udfs.registry import REGISTRY
 
-from udfs.registry import REGISTRY, discover  # noqa: E402
-from xl_stp.reference import (ACUTE_FUNDING_COLUMNS, ACUTE_SOURCES, CAPITAL_TABLES, COMMUNITY_FUNDING_COLUMNS,  # noqa: E402
+from ..llr.reference import (ACUTE_FUNDING_COLUMNS, ACUTE_SOURCES, CAPITAL_TABLES, COMMUNITY_FUNDING_COLUMNS,  # noqa: E402
                               COMMUNITY_SCHEMES, COMMUNITY_SOURCES, STF_COLUMNS, STRANDS, YEARS, Figures, LLRPlan,
                               check_results, checks, item_rows)
 
-OUT_DIR = Path(__file__).resolve().parent
+OUT_DIR = Path("workbooks")
 WORKBOOK = "llr_stp_2016.xlsx"
 TEMPLATE = "stp_template.xlsx"
 
@@ -154,7 +152,7 @@ class Book:
         self.wb.calc_on_load = False  # the cached values are right; do not ask readers to recalculate
         self.wb.set_properties({"title": "LLR STP 2016 finance and capital", "author": "xl-stp",
                                 "created": datetime(2016, 11, 21),  # the plan's date: rebuilds give the same bytes
-                                "comments": "Built by workbooks/build_llr.py from xl_stp/data/llr_stp_2016.csv"})
+                                "comments": "Built by xl-stp build (xl_stp/builder) from xl_stp/llr/data/llr_stp_2016.csv"})
         self.sheets: dict[str, Sheet] = {}
         self._formats: dict[tuple, Any] = {}
 
@@ -716,7 +714,7 @@ def write_cover(book: Book, s: Sheet, master: str, empty: bool) -> None:
                    "Outputs (tables and charts) > Checks (stated against computed)."),
         ("Functions", "STP_* are xl-stp's Excel functions (xlwings add-in, UDF module udfs.functions). Without the "
                       "add-in the stored values stand; `xl-stp regen` recalculates them on a server."),
-        ("Built by", "workbooks/build_llr.py from xl_stp/data/llr_stp_2016.csv"),
+        ("Built by", "xl-stp build (xl_stp/builder) from xl_stp/llr/data/llr_stp_2016.csv"),
     ]
     for i, (k, v) in enumerate(lines, start=2):
         s.label(i, 0, k, "status")
@@ -731,7 +729,7 @@ def write_cover(book: Book, s: Sheet, master: str, empty: bool) -> None:
 @dataclass(frozen=True)
 class Built:
     """Where the builder put things: the file, each Inputs figure's cell, each computed
-    quantity's cell (keys of xl_stp.reference.LLRPlan.quantities) and the master check."""
+    quantity's cell (keys of xl_stp.llr.reference.LLRPlan.quantities) and the master check."""
 
     path: Path
     inputs: dict

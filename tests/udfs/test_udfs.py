@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from udfs.registry import ERROR_PREFIX, canonical_name, discover
+from udfs.registry import ERROR_PREFIX, canonical_name
+from udfs import discover
 
 R = discover()
 
@@ -178,7 +179,7 @@ def test_readme_function_table_matches_the_registry():
 
     from udfs.docs import function_table
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     start, end = readme.index("<!-- functions:start -->"), readme.index("<!-- functions:end -->")
     assert readme[start:end].split("-->", 1)[1].strip() == function_table().strip(), "run: python -m udfs.docs"
 

@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["years", "capital", "funding", "phasing", "savings", "gap", "stf", "appraisal", "reconcile", "reference"]
+MODULES = ["core.years", "core.capital", "core.funding", "core.phasing", "core.savings", "core.gap", "core.stf", "core.appraisal",
+           "core.reconcile", "llr.reference"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -30,14 +30,14 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .capital import CapitalRequirement, capital_net
-from .errors import STPError
-from .funding import FundingWaterfall, funding_waterfall
-from .gap import Bridge, gap_bridge
-from .appraisal import roi
-from .reconcile import MISMATCH, NIL, ROUNDING
-from .savings import Savings, net_savings
-from .stf import STFInvestment, stf_totals
+from ..core.capital import CapitalRequirement, capital_net
+from ..core.errors import STPError
+from ..core.funding import FundingWaterfall, funding_waterfall
+from ..core.gap import Bridge, gap_bridge
+from ..core.appraisal import roi
+from ..core.reconcile import MISMATCH, NIL, ROUNDING
+from ..core.savings import Savings, net_savings
+from ..core.stf import STFInvestment, stf_totals
 
 YEARS: tuple[str, ...] = ("2017/18", "2018/19", "2019/20", "2020/21")
 ACUTE_FUNDING_COLUMNS: tuple[str, ...] = ("Prior years", "2016/17", *YEARS)
@@ -84,7 +84,7 @@ UNIT = {"£000": 1.0, "£m": 0.1, "%": 0.01, "years": 0.01, "beds": 1.0}
 
 
 def data_path() -> Path:
-    return Path(str(resources.files("xl_stp") / "data" / "llr_stp_2016.csv"))
+    return Path(str(resources.files("xl_stp.llr") / "data" / "llr_stp_2016.csv"))
 
 
 Key = tuple[str, str, str]

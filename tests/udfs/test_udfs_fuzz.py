@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from udfs.convert import EXCEL_ERRORS
-from udfs.registry import ERROR_PREFIX, discover
+from udfs.registry import ERROR_PREFIX
+from udfs import discover
 
 R = discover()
 

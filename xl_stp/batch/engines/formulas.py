@@ -7,7 +7,7 @@ cell, plus the problems found, each with its sheet and cell). Two engines:
   cross-check. STP_* functions are registered with it; ROUND/ROUNDUP/ROUNDDOWN round like Excel
   (on the 15-significant-digit value: 2.385 -> 2.39); what it cannot do (structured table
   references, sheet-scoped names, iterative calculation) is refused, not guessed.
-- :class:`LibreOfficeEngine` (``xl_stp.workbook.libreoffice``) — LibreOffice headless over UNO for
+- :class:`LibreOfficeEngine` (``xl_stp.batch.engines.libreoffice``) — LibreOffice headless over UNO for
   native formulas, STP_* cells computed here and fed back until they stop changing.
 """
 
@@ -24,26 +24,16 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from udfs.registry import Registry, canonical_name
 
-from .ooxml import WorkbookError
-from .scan import CALL, STP_CALL, STRING, WorkbookScan, expand
+from .base import Computed
 
-
-@dataclass
-class Computed:
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
-    problems: list[WorkbookError] = field(default_factory=list)
-
-
-class Engine(Protocol):
-    name: str
-
-    def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed: ...
+from ..package import WorkbookError
+from ..scan import CALL, STP_CALL, STRING, WorkbookScan, expand
 
 
 # ---- Excel values as xlwings hands them to a UDF ----------------------------------------------
@@ -313,7 +303,7 @@ def _with_omitted_filled(path: Path, scan: WorkbookScan, broken: frozenset[str] 
     by the formulas package) a private temporary copy whose formulas mark the omitted arguments
     and give NA() for the unreadable formulas, for the formulas engine to read. The user's file
     is never changed; the output is always patched from the original."""
-    from .libreoffice import split_call
+    from .libreoffice.engine import split_call
 
     def single(text: str) -> bool:
         return split_call(text) is not None
@@ -328,7 +318,7 @@ def _with_omitted_filled(path: Path, scan: WorkbookScan, broken: frozenset[str] 
                               or plain(f.text or "") != (f.text or "") for f in scan.stp_cells()):
         yield path
         return
-    from .patch import F_ELEM
+    from ..patch import F_ELEM
     from xml.sax.saxutils import escape, unescape
 
     def fix(m: re.Match) -> bytes:
@@ -384,24 +374,3 @@ def _plain(v: Any) -> Any:
     if isinstance(v, int):
         return float(v)
     return v
-
-
-# ---- choosing an engine -------------------------------------------------------------------------
-
-def libreoffice_available() -> bool:
-    from .libreoffice import available
-    return available()
-
-
-def get_engine(name: str) -> Engine:
-    if name == "auto":
-        name = "libreoffice" if libreoffice_available() else "formulas"
-    if name == "formulas":
-        return FormulasEngine()
-    if name == "libreoffice":
-        from .libreoffice import LibreOfficeEngine
-        if not libreoffice_available():
-            raise WorkbookError("LibreOffice is not installed (soffice and Debian's python3-uno); run scripts/setup as root, "
-                                "or use --engine formulas")
-        return LibreOfficeEngine()
-    raise WorkbookError(f"unknown engine {name!r}: expected auto, libreoffice or formulas")

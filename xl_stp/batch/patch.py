@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Collection, Mapping
 from xml.sax.saxutils import escape
 
-from .ooxml import Limits, Package, WorkbookError, row_blocks, shared_strings, sheets, xml_text
+from .package import Limits, Package, WorkbookError, row_blocks, shared_strings, sheets, xml_text
 from .scan import F_OPEN, FORMULA_CELL
 
 EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"})

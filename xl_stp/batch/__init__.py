@@ -3,11 +3,13 @@
 ``scan`` (formula cells, array ranges, STP_* spellings) -> ``Engine.compute`` (LibreOffice
 headless or the pure-Python ``formulas`` package; STP_* through the one registry of ``udfs``) ->
 ``patch`` (only cached values change). ``regen_file`` runs the three for one workbook;
-``xl_stp.workbook.batch`` runs many, and ``xl-stp regen`` is the command line.
+``xl_stp.batch.run`` runs many, and ``xl-stp regen`` is the command line.
 """
 
-from .ooxml import Limits, WorkbookError
+from .package import Limits, WorkbookError
 from .patch import PatchReport, patch
+from .run import FileResult, expand_paths, regen_file, run_batch
 from .scan import WorkbookScan, scan
 
-__all__ = ["Limits", "PatchReport", "WorkbookError", "WorkbookScan", "patch", "scan"]
+__all__ = ["FileResult", "Limits", "PatchReport", "WorkbookError", "WorkbookScan", "expand_paths", "patch", "regen_file",
+           "run_batch", "scan"]

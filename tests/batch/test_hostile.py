@@ -28,12 +28,12 @@ from typer.testing import CliRunner
 from tests.data import hostile
 from tests.data.corpus import finance_workbook
 from xl_stp.cli import app
-from xl_stp.workbook import Limits
-from xl_stp.workbook.batch import regen_file, run_batch
-from xl_stp.workbook.libreoffice import available as lo_available
+from xl_stp.batch import Limits
+from xl_stp.batch.run import regen_file, run_batch
+from xl_stp.batch.engines.libreoffice.engine import available as lo_available
 
-ROOT = Path(__file__).resolve().parent.parent
-patch_module = importlib.import_module("xl_stp.workbook.patch")  # the module (the package exports the function)
+ROOT = Path(__file__).resolve().parents[2]
+patch_module = importlib.import_module("xl_stp.batch.patch")  # the module (the package exports the function)
 LO = pytest.param("libreoffice", marks=[pytest.mark.libreoffice, pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")])
 ENGINES = ["formulas", LO]
 
@@ -166,7 +166,7 @@ def test_million_formula_rows_stream_in_bounded_memory(tmp_path, originals):
     """1,000,000 rows of formulas: the scan streams the sheet (a DOM of it would need gigabytes);
     the formulas engine refuses the size, and --max-formulas refuses before reading it all."""
     path = originals.add(hostile.million_rows(tmp_path / "million.xlsx", tmp_path))
-    code = ("import re, sys; from xl_stp.workbook import scan; s = scan(sys.argv[1]); "  # VmHWM: this process's peak
+    code = ("import re, sys; from xl_stp.batch import scan; s = scan(sys.argv[1]); "  # VmHWM: this process's peak
             "print(s.formula_count, int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) // 1024)")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=600, cwd=ROOT)
     count, peak_mb = map(int, out.stdout.split())

@@ -1,7 +1,7 @@
 import pytest
 
 from xl_stp import STPError, check, reconcile, rounding_tolerance, to_thousands
-from xl_stp.reconcile import MISMATCH, NIL, ROUNDING
+from xl_stp.core.reconcile import MISMATCH, NIL, ROUNDING
 
 
 def test_rounding_tolerance():

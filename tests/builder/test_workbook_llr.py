@@ -1,6 +1,6 @@
 """The committed LLR reference workbook (workbooks/llr_stp_2016.xlsx) and its template.
 
-Its cached values must be the core's own computation (xl_stp.reference), its Checks sheet must
+Its cached values must be the core's own computation (xl_stp.llr.reference), its Checks sheet must
 find the document's disagreements by comparing stated and computed values, and it must read
 correctly without Excel (openpyxl, pandas, LibreOffice).
 """
@@ -19,24 +19,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xl_stp.reference import Figures, LLRPlan, check_results, checks
+from xl_stp.llr.reference import Figures, LLRPlan, check_results, checks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = ROOT / "workbooks" / "llr_stp_2016.xlsx"
 TEMPLATE = ROOT / "workbooks" / "stp_template.xlsx"
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location("build_llr", ROOT / "workbooks" / "build_llr.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_llr"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def builder():
-    return _builder()
+    from xl_stp.builder import build
+    return build
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .ooxml import Limits, Package, WorkbookError
+from .package import Limits, Package, WorkbookError
 from .patch import patch
 from .scan import scan
 
@@ -106,8 +106,9 @@ def regen_file(path: str | Path, out_dir: str | Path | None = None, in_place: bo
                cross_check: bool = False, limits: Limits = Limits(), debug: bool = False,
                lock_timeout: float = 600.0) -> FileResult:
     """Recalculate one workbook and write its cached values; never raises."""
-    from udfs.registry import REGISTRY, discover
+    from udfs import discover  # to be passed in by the caller
 
+    REGISTRY = discover()
     from .engines import get_engine
 
     start = time.perf_counter()

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from openpyxl.utils.cell import range_boundaries, get_column_letter
 
-from .ooxml import NS, Limits, Package, WorkbookError, iter_xml, row_blocks, shared_strings, sheets, xml_text
+from .package import NS, Limits, Package, WorkbookError, iter_xml, row_blocks, shared_strings, sheets, xml_text
 
 #: A function call in formula text: an optional add-in prefix, then NAME( .
 CALL = re.compile(r"((?:_xludf\.|_xll\.|\[\d+\]!|'[^']*'!|_xldudf_[A-Za-z0-9]+_)?[A-Za-z_][A-Za-z0-9_.]*)\s*\(")
@@ -399,7 +399,7 @@ def constants(path: Path | str, sheet: SheetScan, wanted: set[str], limits: Limi
 def _link_targets(pkg: Package) -> dict[int, str]:
     """External link number (as in [1]Sheet!A1) -> the path it points at, from the workbook's
     externalReferences in order."""
-    from .ooxml import PKG_REL_NS, REL_NS, parse_xml
+    from .package import PKG_REL_NS, REL_NS, parse_xml
 
     names = set(pkg.names())
     if "xl/_rels/workbook.xml.rels" not in names:

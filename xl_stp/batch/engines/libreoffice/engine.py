@@ -1,6 +1,6 @@
 """The LibreOffice engine: native formulas in LibreOffice headless, STP_* cells in Python.
 
-A warm worker (``lo_worker.py`` under Debian's ``/usr/bin/python3``, which has the UNO bridge)
+A warm worker (``worker.py`` under Debian's ``/usr/bin/python3``, which has the UNO bridge)
 keeps one soffice per process. For a workbook: open it (macros never run, links never updated),
 then repeat until the STP_* results stop changing: read each STP_* call's arguments from
 LibreOffice's cells in bulk, compute the call through the one registry, write the results into
@@ -32,13 +32,13 @@ import functools
 from openpyxl.utils.cell import get_column_letter
 from openpyxl.utils.cell import range_boundaries as _range_boundaries
 
-from .engines import Computed
-from .ooxml import WorkbookError
-from .scan import STP_CALL, FormulaCell, WorkbookScan, constants
-from .scan import expand as _expand
+from ...package import WorkbookError
+from ...scan import STP_CALL, FormulaCell, WorkbookScan, constants
+from ...scan import expand as _expand
+from ..base import Computed
 
 SYSTEM_PYTHON = os.environ.get("XL_STP_UNO_PYTHON", "/usr/bin/python3")
-WORKER = Path(__file__).with_name("lo_worker.py")
+WORKER = Path(__file__).with_name("worker.py")
 TIMEOUT = float(os.environ.get("XL_STP_LO_TIMEOUT", "300"))
 REF = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_. ]*)!)?(?P<a>\$?[A-Z]{1,3}\$?[0-9]+)(?::(?P<b>\$?[A-Z]{1,3}\$?[0-9]+))?$")
 SCRATCH_ROW = 1_048_576  # the last row of a sheet, where scratch cells go (upwards)
@@ -268,7 +268,7 @@ class LibreOfficeEngine:
                 continue
             calls.append((cell, fn, parsed))
         if unsupported:
-            from .engines import FormulasEngine
+            from ..formulas import FormulasEngine
 
             self.release()
 

@@ -17,7 +17,7 @@ import pytest
 SCRIPT = textwrap.dedent(r"""
     import json, sys
     import xlwings.conversion as conversion
-    from udfs.registry import discover
+    from udfs import discover
     R = discover()
     cases = json.loads(sys.stdin.read())
     out = []

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from xl_stp import reconcile
-from xl_stp.reference import (ACUTE_FUNDING_COLUMNS, CAPITAL_TABLES, COMMUNITY_FUNDING_COLUMNS, YEARS, Figures,
+from xl_stp.llr.reference import (ACUTE_FUNDING_COLUMNS, CAPITAL_TABLES, COMMUNITY_FUNDING_COLUMNS, YEARS, Figures,
                               LLRPlan, check_results, checks, data_path)
 
 
