@@ -186,15 +186,14 @@ def STP_FUNDING_SPLIT(programme, sources, order=None, approved=None, internal=No
     rows = w.rows()
     if approved is None and internal is None:
         rows = rows[3:]  # programme given as the external requirement: start there
-    return cv.out_table(np.vstack([np.broadcast_to(v, w.programme.shape).reshape(-1, w.programme.shape[-1]).sum(axis=0) for _, v in rows]))
+    return cv.out_table(np.vstack([w.by_year(v) for _, v in rows]))
 
 
 @udf(*_FUNDING_ARGS, returns="the DH funding requirement by year (negative where sources exceed the requirement)")
 def STP_DH_REQUIREMENT(programme, sources, order=None, approved=None, internal=None):
     """Residual DH funding requirement by year: external requirement less all sources; negative where they exceed it."""
     w = _waterfall(programme, sources, order, approved, internal)
-    dh = w.dh_requirement
-    return cv.out_row(dh.sum(axis=0) if dh.ndim > 1 else dh)
+    return cv.out_row(w.by_year(w.dh_requirement))
 
 
 @udf(

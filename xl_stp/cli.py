@@ -129,10 +129,9 @@ def build(
                                           help="Also render the workbook with LibreOffice: a PDF, and a PNG of the Outputs sheet"),
 ) -> None:
     """Build the LLR reference workbook (and the empty template) from the transcribed figures, and print its summary."""
-    from .builder.build import main as build_main
+    from .builder.build import run
 
-    args = ["--out", str(out)] + (["--quiet"] if quiet else []) + (["--render", str(render)] if render else [])
-    raise typer.Exit(build_main(args))
+    raise typer.Exit(run(out, quiet=quiet, render_dir=render))
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """The committed LLR reference workbook (workbooks/llr_stp_2016.xlsx) and its template.
 
-Its cached values must be the core's own computation (xl_stp.llr.reference), its Checks sheet must
+Its cached values must be the core's own computation (xl_stp.llr.plan), its Checks sheet must
 find the document's disagreements by comparing stated and computed values, and it must read
 correctly without Excel (openpyxl, pandas, LibreOffice).
 """
@@ -19,7 +19,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xl_stp.llr.reference import Figures, LLRPlan, check_results, checks
+from xl_stp.llr import Figures, LLRPlan, check_results, checks
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = ROOT / "workbooks" / "llr_stp_2016.xlsx"
@@ -30,6 +30,12 @@ TEMPLATE = ROOT / "workbooks" / "stp_template.xlsx"
 def builder():
     from xl_stp.builder import build
     return build
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    from xl_stp.builder import render
+    return render
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +109,7 @@ def test_checks_sheet_compares_stated_and_computed(values):
     assert len(rows) == len(results) == len(checks(Figures.load()))
     for (k, section, desc, stated, computed, diff, tol, status), res in zip(rows, results):
         assert desc == res.check.description
+        assert tol == pytest.approx(res.check.tolerance, abs=1e-12)
         assert stated == pytest.approx(res.stated) and computed == pytest.approx(res.computed, abs=1e-9)
         assert status == res.status
         assert (diff == "OK") == (res.status == "agrees")
@@ -158,9 +165,9 @@ def test_template_has_the_same_formulas_and_no_inputs(fresh):
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftoppm")), reason="LibreOffice / poppler not installed")
-def test_libreoffice_renders_the_outputs_with_numbers(builder, tmp_path):
+def test_libreoffice_renders_the_outputs_with_numbers(renderer, tmp_path):
     import subprocess
-    pdf, pngs = builder.render(WORKBOOK, tmp_path)
+    pdf, pngs = renderer.render(WORKBOOK, tmp_path)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     outputs = text[text.index("LLR STP 2016: capital, funding and savings"):]
     assert "#NAME?" not in outputs and "Err:" not in outputs

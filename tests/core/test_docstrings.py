@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["core.years", "core.capital", "core.funding", "core.phasing", "core.savings", "core.gap", "core.stf", "core.appraisal",
-           "core.reconcile", "llr.reference"]
+           "core.reconcile", "llr.figures", "llr.plan", "llr.checks"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -40,6 +40,16 @@ from .years import Timeline
 STANDARD_SOURCES: tuple[str, ...] = ("Site disposals", "PF2", "Charitable", "Commercially funded", "Local authority funded")
 
 
+def by_year(amounts: np.ndarray) -> np.ndarray:
+    """Amounts by year (the last axis): programmes x years summed over the programmes; one row of
+    years as it is.
+
+    >>> by_year(np.array([[20.5, 29.4], [2.0, 0.0]])).tolist(), by_year(np.array([98.2, -10.4])).tolist()
+    ([22.5, 29.4], [98.2, -10.4])
+    """
+    return amounts.sum(axis=0) if amounts.ndim > 1 else amounts
+
+
 @dataclass(frozen=True)
 class FundingWaterfall:
     """Each step of the waterfall by year (last axis); deductions held as positive magnitudes."""
@@ -77,14 +87,17 @@ class FundingWaterfall:
 
     def warnings(self, timeline: Timeline | None = None, tolerance: float = 1e-9) -> list[str]:
         """One sentence per year whose total DH requirement is negative."""
-        dh = self.dh_requirement
-        by_year = dh.sum(axis=0) if dh.ndim > 1 else dh
         out = []
-        for i, v in enumerate(np.atleast_1d(by_year)):
+        for i, v in enumerate(np.atleast_1d(self.by_year(self.dh_requirement))):
             if v < -tolerance:
                 label = timeline.labels[i] if timeline is not None else f"year {i + 1}"
                 out.append(f"{label}: DH funding requirement is negative ({-v:,.1f}): funding sources exceed the external requirement")
         return out
+
+    def by_year(self, values: np.ndarray) -> np.ndarray:
+        """A step of the waterfall (any amounts of the programme's shape) by year: summed over
+        the programmes when there are several, as the published table prints it."""
+        return by_year(np.broadcast_to(values, self.programme.shape))
 
     def rows(self) -> list[tuple[str, np.ndarray]]:
         """The published table as (label, signed values by year): deductions negative."""
@@ -102,8 +115,7 @@ class FundingWaterfall:
         """Row labels and a rows x (years + Total) matrix, summed over programmes if several."""
         labels, values = [], []
         for label, v in self.rows():
-            v = np.broadcast_to(v, self.programme.shape)
-            v = v.sum(axis=0) if v.ndim > 1 else v
+            v = self.by_year(v)
             labels.append(label)
             values.append(np.append(v, v.sum()))
         return labels, np.vstack(values)
@@ -174,9 +186,9 @@ def funding_waterfall(
     if prog.ndim == 2 and any(a.ndim == 1 for a in fitted + done):
         # A source given as one row of years funds the programme as a whole, not each scheme:
         # work on the programme's year totals (schemes x years arguments are totalled too).
-        prog = prog.sum(axis=0)
-        fitted = tuple(a.sum(axis=0) if a.ndim == 2 else a for a in fitted)
-        done = tuple(a.sum(axis=0) if a.ndim == 2 else a for a in done)
+        prog = by_year(prog)
+        fitted = tuple(by_year(a) for a in fitted)
+        done = tuple(by_year(a) for a in done)
     return FundingWaterfall(
         programme=prog,
         approved=done[0],

@@ -28,7 +28,10 @@ import numpy as np
 from . import _arrays
 from .errors import STPError
 
+#: The status of a reconciliation: nil difference, a difference rounding explains, one it does not.
 NIL, ROUNDING, MISMATCH = "agrees", "within rounding", "exceeds rounding"
+#: What :func:`check` (and STP_CHECK) returns when stated and computed agree.
+OK = "OK"
 _UNITS = {"£000": 1.0, "£k": 1.0, "000": 1.0, "£m": 1000.0, "m": 1000.0, "£bn": 1_000_000.0, "bn": 1_000_000.0}
 
 
@@ -55,10 +58,7 @@ class Reconciliation:
 
     @property
     def status(self) -> str:
-        d = abs(self.difference)
-        if d <= 1e-9 * max(1.0, abs(self.stated)):
-            return NIL
-        return ROUNDING if d <= self.tolerance + 1e-9 else MISMATCH
+        return rounding_status(self.difference, self.stated, self.tolerance)
 
     @property
     def exceeds_rounding(self) -> bool:
@@ -66,6 +66,19 @@ class Reconciliation:
 
     def __str__(self) -> str:
         return f"{self.label}: stated {self.stated:,.1f}, computed {self.computed:,.1f}, difference {self.difference:+,.1f} ({self.status})"
+
+
+def rounding_status(difference: float, stated: float, tolerance: float) -> str:
+    """NIL when ``difference`` (stated less computed) is nil to float precision (relative to the
+    stated figure), ROUNDING when it is within ``tolerance``, else MISMATCH.
+
+    >>> rounding_status(-1.0, 279_581, 6.0), rounding_status(0.0, 114.5, 0.1), rounding_status(-41.8, 98.4, 8.55)
+    ('within rounding', 'agrees', 'exceeds rounding')
+    """
+    d = abs(difference)
+    if d <= 1e-9 * max(1.0, abs(stated)):
+        return NIL
+    return ROUNDING if d <= tolerance + 1e-9 else MISMATCH
 
 
 def rounding_tolerance(n_items: int, unit: float = 1.0, total_rounded: bool = True) -> float:
@@ -104,5 +117,5 @@ def check(stated: Any, computed: Any, tolerance: Any = 0.0) -> float | str:
         raise STPError("tolerance", f"expected zero or more, found {tol:g}")
     diff = s - c
     if abs(diff) <= tol + 1e-9 * max(1.0, abs(s), abs(c)):
-        return "OK"
+        return OK
     return round(diff, 10)

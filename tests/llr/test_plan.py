@@ -1,4 +1,4 @@
-"""The LLR STP 2016 rebuilt from its transcribed line items (xl_stp/data/llr_stp_2016.csv).
+"""The LLR STP 2016 rebuilt from its transcribed line items (xl_stp.llr.plan).
 
 Each published total is recomputed from its line items with the core. Where the document's total
 differs from its items, the test asserts the computed value and that reconciliation reports the
@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from xl_stp import reconcile
-from xl_stp.llr.reference import (ACUTE_FUNDING_COLUMNS, CAPITAL_TABLES, COMMUNITY_FUNDING_COLUMNS, YEARS, Figures,
-                              LLRPlan, check_results, checks, data_path)
+from xl_stp.llr import ACUTE_FUNDING_COLUMNS, Figures, LLRPlan
 
 
 @pytest.fixture(scope="module")
@@ -23,16 +22,6 @@ def figures() -> Figures:
 @pytest.fixture(scope="module")
 def plan(figures) -> LLRPlan:
     return LLRPlan(figures)
-
-
-def test_every_figure_has_a_source_tag_naming_its_table_and_row(figures):
-    f = figures.frame
-    assert len(f) > 350
-    assert set(f["kind"]) == {"item", "total", "stated"}
-    assert set(f["units"]) <= {"£000", "£m", "%", "years", "beds"}
-    for row in f.itertuples():
-        assert row.source.count(" / ") == 2 and row.row in row.source, row
-    assert data_path().name == "llr_stp_2016.csv"
 
 
 # ---- capital programme tables (£000) -----------------------------------------------------------
@@ -105,6 +94,16 @@ def test_total_llr_dh_requirement(plan, figures):
     assert r.difference == pytest.approx(0.1) and r.status == "within rounding"
 
 
+def test_funding_quantities_are_the_waterfall_tables(plan):
+    """Each funding quantity is a cell of the waterfall's table: programmes summed by year, then the Total."""
+    q = plan.quantities
+    labels, table = plan.community_funding.table()
+    for label, row in zip(labels, table):
+        assert [q[f"funding|community|{label}|{c}"] for c in ("2016/17", "2017/18", "2018/19", "2019/20", "2020/21", "Total")] \
+            == row.tolist()
+    assert q["funding|acute|DH funding requirement|Total"] == pytest.approx(114.5)
+
+
 # ---- STF, savings, gap -------------------------------------------------------------------------
 
 def test_stf_investment_table(plan):
@@ -121,56 +120,3 @@ def test_strand_savings_and_the_gap_bridge(plan):
     labels, table = plan.bridge.table()
     assert labels[0] == "Do nothing gap" and table[0, -1] == pytest.approx(399.3)
     assert labels[-1] == "Residual gap" and table[-1, -1] == pytest.approx(399.3 - 411.5 + 66 - 66)
-
-
-# ---- the checks ------------------------------------------------------------------------------------
-
-def test_every_stated_total_has_a_check(figures):
-    covered = {c.stated for c in checks(figures)}
-    covered |= {tuple(t.split("|")[1:]) for c in checks(figures) for t, _ in c.computed if t.startswith("figure|")}
-    totals = figures.frame[figures.frame["kind"] == "total"]
-    assert [k for k in zip(totals["table"], totals["row"], totals["column"]) if k not in covered] == []
-
-
-def test_checks_find_where_the_document_disagrees_with_itself(figures):
-    results = check_results(figures)
-    assert len(results) >= 170
-    beyond = {(r.check.description, r.difference) for r in results if r.status == "exceeds rounding"}
-    assert beyond == {
-        ("CAMHS, 2018/19: = capital tables (£000)", -8.0),  # other schemes: 2018/19; community summary: 2020/21
-        ("CAMHS, 2020/21: = capital tables (£000)", 8.0),
-        ("2018/19: external requirement = community, Hinckley, Oakham & Lutterworth and other schemes tables (£000)", -8.001),
-        ("2020/21: external requirement = community, Hinckley, Oakham & Lutterworth and other schemes tables (£000)", 8.0),
-        ("STF requested over five years (plan on a page, £m) = investment table total (£000)", -41.8),
-        ("Strand 2 net: heading = text (same figure, two places)", -0.3),
-        ("Savings across the five strands = sum of strand net savings", 1.4),
-        ("Net saving after STF = strand net savings less STF investment 2020/21", -2.5),
-        ("Spend on health and social care 2016/17: plan on a page = finance section (same figure, two places)", -299.0),
-    }
-    within = {r.check.description: r.difference for r in results if r.status == "within rounding"}
-    assert within["Summary box: total capital cost = sum of scheme costs"] == -1  # 279,581 vs 279,582
-    assert within["PF2: total = sum of years"] == pytest.approx(0.1)  # (97.3) vs (97.4)
-    assert within["Total UHL DH requirement = the acute table's DH total (same figure, two tables)"] == pytest.approx(0.1)
-    assert within["Strand 2 net (heading) = gross (acute + community) less capital charges"] == pytest.approx(-0.2)
-    assert len(within) == 34
-
-
-def test_a_changed_input_changes_the_checks(tmp_path, figures):
-    """The checks compare; they are not a list of expected answers: fix the CAMHS year in a copy of
-    the data and its four checks agree."""
-    frame = figures.frame.copy()
-    at = (frame["table"] == "other_schemes") & (frame["row"] == "CAMHS relocation") & (frame["column"] == "2018/19")
-    frame.loc[at, "column"] = "2020/21"
-    frame.loc[at, "source"] = frame.loc[at, "source"].str.replace("2018/19", "2020/21")
-    path = tmp_path / "llr.csv"
-    frame.to_csv(path, index=False)
-    moved = Figures.load(path)
-    results = check_results(moved)
-    assert not [r for r in results if r.status == "exceeds rounding" and "CAMHS" in r.check.description]
-    assert len([r for r in results if r.status == "exceeds rounding"]) == 5
-
-
-def test_capital_tables_cover_the_published_programmes():
-    assert list(CAPITAL_TABLES) == ["acute_reconfiguration", "community_hospitals", "hinckley", "oakham_lutterworth",
-                                    "epr", "other_schemes"]
-    assert YEARS == ("2017/18", "2018/19", "2019/20", "2020/21") and COMMUNITY_FUNDING_COLUMNS[0] == "2016/17"
