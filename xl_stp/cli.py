@@ -51,6 +51,8 @@ def regen(
     show_all: bool = typer.Option(False, "--all-problems", help="List every problem, not the first 20 of each file"),
 ) -> None:
     """Recalculate workbooks without Excel and write the cached values back, changing nothing else."""
+    from udfs import discover
+
     from .batch.package import Limits
     from .batch.run import expand_paths, run_batch
 
@@ -75,8 +77,8 @@ def regen(
         def done(r):
             progress.update(task, advance=1, description=Path(r.path).name)
 
-        results = run_batch(files, out_dir=str(out) if out else None, in_place=in_place, engine=engine.value, jobs=jobs,
-                            scheduler=scheduler, cross_check=cross_check, limits=limits, debug=debug, on_done=done)
+        results = run_batch(files, discover(), out_dir=str(out) if out else None, in_place=in_place, engine=engine.value,
+                            jobs=jobs, scheduler=scheduler, cross_check=cross_check, limits=limits, debug=debug, on_done=done)
     _summary(results)
     for r in results:
         shown = r.problems if show_all else r.problems[:PROBLEMS_SHOWN]

@@ -29,7 +29,7 @@ CASES = [pytest.param(key, marks=[pytest.mark.libreoffice,
 @pytest.mark.parametrize("key", CASES)
 def test_regen_output_is_byte_identical_to_before_the_move(key, tmp_path):
     engine, name = key.split("/")
-    r = regen_file(GOLDEN / name, out_dir=tmp_path, engine=engine)
+    r = regen_file(GOLDEN / name, discover(), out_dir=tmp_path, engine=engine)
     assert not r.failed, r.error
     got = {"sha256": hashlib.sha256(Path(r.output).read_bytes()).hexdigest(), "values_changed": r.values_changed,
            "problems": len(r.problems)}

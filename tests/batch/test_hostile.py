@@ -30,7 +30,8 @@ from tests.data.corpus import finance_workbook
 from xl_stp.cli import app
 from xl_stp.batch import Limits
 from xl_stp.batch.run import regen_file, run_batch
-from xl_stp.batch.engines.libreoffice.engine import available as lo_available
+from xl_stp.batch.engines.libreoffice import available as lo_available
+from tests.batch.common import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 patch_module = importlib.import_module("xl_stp.batch.patch")  # the module (the package exports the function)
@@ -120,7 +121,7 @@ def test_broken_files_are_refused_with_one_line(case, tmp_path, originals):
     if path.is_file():
         originals.add(path)
     limits = Limits(member_bytes=16 * 1024 * 1024)  # a small limit: the bomb inflates to 64 MB
-    r = regen_file(path, out_dir=tmp_path / "out", engine="formulas", limits=limits)
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="formulas", limits=limits)
     assert r.failed
     assert expected in r.error, r.error
     assert "\n" not in r.error and "Traceback" not in r.error
@@ -155,9 +156,9 @@ def test_debug_shows_a_traceback_only_when_asked(tmp_path, monkeypatch, original
     def boom(*a, **k):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(patch_module, "shared_strings", boom)
-    quiet = regen_file(path, out_dir=tmp_path / "o1", engine="formulas")
-    loud = regen_file(path, out_dir=tmp_path / "o2", engine="formulas", debug=True)
+    monkeypatch.setattr(patch_module, "encode_cached", boom)
+    quiet = regen_file(path, REGISTRY, out_dir=tmp_path / "o1", engine="formulas")
+    loud = regen_file(path, REGISTRY, out_dir=tmp_path / "o2", engine="formulas", debug=True)
     assert quiet.error == "internal error (RuntimeError: simulated bug)"
     assert "Traceback" in loud.error
 
@@ -172,10 +173,10 @@ def test_million_formula_rows_stream_in_bounded_memory(tmp_path, originals):
     count, peak_mb = map(int, out.stdout.split())
     assert count == 1_000_000
     assert peak_mb < 700, peak_mb
-    r = regen_file(path, out_dir=tmp_path / "out", engine="formulas")
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="formulas")
     assert r.failed and "has more than 100,000 formula cells, more than the formulas engine handles; use --engine libreoffice" in r.error
     t = time.perf_counter()
-    r = regen_file(path, out_dir=tmp_path / "out", engine="formulas", limits=Limits(formula_cells=50_000))
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="formulas", limits=Limits(formula_cells=50_000))
     assert r.failed and "has more than 50,000 formula cells; refused to keep memory bounded" in r.error
     assert time.perf_counter() - t < 10
     assert leftovers(tmp_path / "out") == []
@@ -184,7 +185,7 @@ def test_million_formula_rows_stream_in_bounded_memory(tmp_path, originals):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_missing_sheet_is_reported_and_the_rest_computed(tmp_path, engine, originals):
     path = originals.add(hostile.missing_sheet(tmp_path / "missing.xlsx"))
-    r = regen_file(path, out_dir=tmp_path / "out", engine=engine)
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine=engine)
     assert r.status == "ok", r.error
     text = "\n".join(r.problems)
     assert "Model!C1: refers to a sheet that does not exist: Gone" in text
@@ -203,7 +204,7 @@ def test_external_links_are_never_followed(tmp_path, engine, originals):
     wb.active["B2"] = 999
     wb.save(other)
     originals.add(other)
-    r = regen_file(path, out_dir=tmp_path / "out", engine=engine)
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine=engine)
     assert r.status == "ok", r.error
     assert any(p.startswith("Model!C1: refers to another workbook (other.xlsx) through external link [1]; links are never followed")
                for p in r.problems), r.problems
@@ -248,7 +249,7 @@ def test_workbook_cannot_make_us_run_code_or_open_connections(tmp_path, original
     originals.add(path)
     try:
         for engine in ["formulas"] + (["libreoffice"] if lo_available() else []):
-            r = regen_file(path, out_dir=tmp_path / engine, engine=engine)
+            r = regen_file(path, REGISTRY, out_dir=tmp_path / engine, engine=engine)
             assert r.status == "ok", (engine, r.error)
             assert "computed with the formulas engine" not in " ".join(r.problems)  # each engine is tried for real
             assert "Model!A2: is a DDE link to another program (cmd); such links are never run" in " ".join(r.problems)
@@ -266,7 +267,7 @@ def test_output_folder_that_is_a_file(tmp_path, originals):
     path = originals.add(hostile.small_workbook(tmp_path / "ok.xlsx"))
     blocker = tmp_path / "reports"
     blocker.write_text("a file where the output folder should be")
-    r = regen_file(path, out_dir=blocker, engine="formulas")
+    r = regen_file(path, REGISTRY, out_dir=blocker, engine="formulas")
     assert r.failed and f"cannot create the output folder {blocker}" in r.error or "is a file, not a folder" in r.error, r.error
 
 
@@ -276,7 +277,7 @@ def test_output_folder_not_writable(tmp_path, monkeypatch, originals):
     out.mkdir()
     if os.geteuid() != 0:  # a real read-only folder (root writes anywhere, so it is simulated below)
         out.chmod(0o500)
-        r = regen_file(path, out_dir=out, engine="formulas")
+        r = regen_file(path, REGISTRY, out_dir=out, engine="formulas")
         out.chmod(0o700)
         assert r.failed and "permission denied" in r.error.lower(), r.error
 
@@ -284,7 +285,7 @@ def test_output_folder_not_writable(tmp_path, monkeypatch, originals):
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(patch_module.tempfile, "mkstemp", denied)
-    r = regen_file(path, out_dir=out, engine="formulas")
+    r = regen_file(path, REGISTRY, out_dir=out, engine="formulas")
     assert r.failed and r.error == f"cannot write to the output folder {out} (Permission denied)"
     assert list(out.iterdir()) == []
 
@@ -316,7 +317,7 @@ def test_disk_fills_during_the_write(tmp_path, monkeypatch, in_place, originals)
     path = originals.add(hostile.small_workbook(tmp_path / "ok.xlsx"))
     monkeypatch.setattr(patch_module, "_open_output", lambda fd: FullDisk(fd, 2000))
     out = None if in_place else tmp_path / "out"
-    r = regen_file(path, out_dir=out, in_place=in_place, engine="formulas")
+    r = regen_file(path, REGISTRY, out_dir=out, in_place=in_place, engine="formulas")
     assert r.failed and "the disk filled up while writing" in r.error, r.error
     assert leftovers(tmp_path) == [] and leftovers(tmp_path / "out") == []
     if not in_place:
@@ -330,7 +331,7 @@ def test_in_place_waits_for_another_run_or_gives_up(tmp_path, originals):
     before = sha(path)
     with open(path, "rb") as held:  # another run holds the lock
         fcntl.flock(held, fcntl.LOCK_EX)
-        r = regen_file(path, in_place=True, engine="formulas", lock_timeout=0.5)
+        r = regen_file(path, REGISTRY, in_place=True, engine="formulas", lock_timeout=0.5)
         assert r.failed and "is being regenerated in place by another run; gave up after 0.5 s" in r.error
         assert sha(path) == before
     # two real runs at once: both succeed, one after the other, and the file is whole
@@ -362,7 +363,7 @@ def test_killed_mid_batch_leaves_only_whole_outputs(tmp_path, sig, originals):
     time.sleep(0.5)
     done = sorted(out.glob("*.xlsx"))
     assert 0 < len(done) < 16
-    reference = regen_file(model, out_dir=tmp_path / "ref", engine="formulas")
+    reference = regen_file(model, REGISTRY, out_dir=tmp_path / "ref", engine="formulas")
     for p in done:  # every output there is complete: the same bytes as an undisturbed run
         assert sha(p) == sha(reference.output), p
     if sig == signal.SIGTERM:
@@ -378,7 +379,7 @@ def test_killed_mid_batch_leaves_only_whole_outputs(tmp_path, sig, originals):
 def test_bad_stp_arguments_give_messages_in_cells_and_in_the_report(tmp_path, engine, originals):
     path, calls = hostile.bad_arguments(tmp_path / "bad.xlsx")
     originals.add(path)
-    r = regen_file(path, out_dir=tmp_path / "out", engine=engine)
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine=engine)
     assert r.status == "ok", r.error
     ws = openpyxl.load_workbook(r.output, data_only=True)["Bad"]
     messages = {p.split(": ", 1)[0]: p for p in r.problems}

@@ -1,9 +1,10 @@
-"""Hostile and broken workbooks for tests/test_hostile.py, built by code (nothing binary committed).
+"""Hostile and broken workbooks for tests/batch/test_hostile.py, built by code (nothing binary committed).
 
 Each builder writes one file and returns its path. They start from a small valid workbook
 (:func:`small_workbook`) and break it the way files arrive broken: renamed formats, truncation,
 encryption, entity declarations, zip bombs, huge sheets, missing sheets, external links, and STP_*
-calls with every kind of bad argument.
+calls with every kind of bad argument. The last few are valid workbooks written in shapes the fast
+readers do not take (a namespace prefix, CDATA, comments).
 """
 
 from __future__ import annotations
@@ -256,3 +257,38 @@ def bad_arguments(path: Path) -> tuple[Path, list[tuple[str, str]]]:
         ws.write_formula(cell, "=" + text, None, 0)
     wb.close()
     return Path(path), calls
+
+
+# ---- valid workbooks in shapes the fast readers do not take ------------------------------------------
+
+def odd_shapes(folder: Path) -> Path:
+    """A sheet whose formula cells come in shapes the fast path does not take: attributes before
+    r, an inline string after the formula, a formula in CDATA, a comment that looks like a cell."""
+    src = small_workbook(Path(folder) / "plain.xlsx")
+    with zipfile.ZipFile(src) as z:
+        xml = z.read(SHEET1)
+    xml = xml.replace(b'<c r="B1"', b'<c s="0" r="B1"', 1)
+    xml = re.sub(rb'(<c r="C1"[^>]*>)(<f>[^<]*</f>)<v>[^<]*</v>', rb'\1\2<is><t>old</t></is>', xml, count=1)
+    xml = xml.replace(b"<f>SUM(A1:A3)</f>", b"<f><![CDATA[SUM(A1:A3)]]></f>", 1)
+    return rewrite(src, Path(folder) / "odd.xlsx", {SHEET1: xml})
+
+
+def commented(folder: Path) -> Path:
+    """The small workbook with an XML comment that looks like a formula cell."""
+    src = small_workbook(Path(folder) / "plain-comment.xlsx")
+    with zipfile.ZipFile(src) as z:
+        xml = z.read(SHEET1)
+    assert b"<sheetData>" in xml
+    xml = xml.replace(b"<sheetData>", b'<sheetData><!-- <c r="Z9"><f>1+1</f></c> -->', 1)
+    return rewrite(src, Path(folder) / "commented.xlsx", {SHEET1: xml})
+
+
+def prefixed(folder: Path) -> Path:
+    """The small workbook with its sheet written in a prefixed namespace (<x:c>, as some
+    non-Excel producers write it)."""
+    src = small_workbook(Path(folder) / "plain-ns.xlsx")
+    with zipfile.ZipFile(src) as z:
+        xml = z.read(SHEET1)
+    xml = xml.replace(b'<worksheet xmlns="', b'<worksheet xmlns:x="', 1)
+    xml = re.sub(rb"<(/?)(?=[A-Za-z])", rb"<\1x:", xml)
+    return rewrite(src, Path(folder) / "prefixed.xlsx", {SHEET1: xml})

@@ -1,9 +1,10 @@
 """The batch engine: recalculate existing workbooks without Excel and write the values back.
 
 ``scan`` (formula cells, array ranges, STP_* spellings) -> ``Engine.compute`` (LibreOffice
-headless or the pure-Python ``formulas`` package; STP_* through the one registry of ``udfs``) ->
-``patch`` (only cached values change). ``regen_file`` runs the three for one workbook;
-``xl_stp.batch.run`` runs many, and ``xl-stp regen`` is the command line.
+headless or the pure-Python ``formulas`` package; STP_* through the registry of functions it is
+given) -> ``patch`` (only cached values change). ``regen_file(path, registry)`` runs the three for
+one workbook, opening and checking it once; ``run_batch`` runs many, and ``xl-stp regen`` is the
+command line (which passes ``udfs.discover()``).
 """
 
 from .package import Limits, WorkbookError

@@ -7,6 +7,7 @@ refused, not inflated); worksheets are read as a stream, never as one DOM.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
@@ -45,6 +46,15 @@ class WorkbookError(Exception):
 
     def __str__(self) -> str:
         return self.where() + self.message
+
+
+class TooManyFormulas(WorkbookError):
+    """A workbook with more formula cells than the limit: refused before it fills the memory."""
+
+    def __init__(self, limit: int, sheet: str | None = None):
+        super().__init__(f"has more than {limit:,} formula cells; refused to keep memory bounded "
+                         "(raise the limit with --max-formulas if the workbook is genuine)", sheet=sheet)
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -140,7 +150,10 @@ class BoundedReader(io.RawIOBase):
 
 
 class Package:
-    """An open .xlsx/.xlsm with bounded access to its parts."""
+    """An open .xlsx/.xlsm with bounded access to its parts, checked once when opened (what kind
+    of file, sizes and ratios of its parts) and once for DTDs (:meth:`check_prologs`). A
+    regeneration opens it once and hands it to the scan, the engines and the write-back; what
+    several of them read (the sheet list, the shared strings) is read once."""
 
     def __init__(self, path: Path, limits: Limits = Limits()):
         self.path = Path(path)
@@ -148,10 +161,14 @@ class Package:
         self.limits = limits
         self.zip = zipfile.ZipFile(self.path)
         self._budget = [limits.total_bytes]
+        self._prologs_checked = False
+        self._cache: dict[str, object] = {}
         for info in self.zip.infolist():
             if info.flag_bits & 0x1:
+                self.zip.close()
                 raise WorkbookError("has encrypted parts; save an unencrypted copy in Excel first")
             if info.file_size > limits.member_bytes or (info.compress_size and info.file_size > limits.ratio * max(info.compress_size, 1024)):
+                self.zip.close()
                 raise WorkbookError(f"part {info.filename} would inflate to {info.file_size:,} bytes from {info.compress_size:,}: "
                                     "refused as a possible zip bomb")
 
@@ -163,6 +180,11 @@ class Package:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def begin_pass(self) -> None:
+        """A new reading of the package (the scan, the write-back): the total it may inflate to
+        starts again, as if the file had been opened anew (each part's own limit always applies)."""
+        self._budget[0] = self.limits.total_bytes
 
     def open(self, name: str) -> IO[bytes]:
         info = self.zip.getinfo(name)
@@ -184,27 +206,59 @@ class Package:
     def names(self) -> list[str]:
         return self.zip.namelist()
 
+    def _cached(self, key: str, read):
+        if key not in self._cache:
+            self._cache[key] = read()
+        return self._cache[key]
+
+    def workbook(self) -> Element:
+        """xl/workbook.xml, parsed (read once)."""
+        return self._cached("workbook", lambda: self.xml("xl/workbook.xml"))
+
+    def sheet_parts(self) -> list["SheetPart"]:
+        """Worksheets in workbook order with their part names (read once)."""
+        return self._cached("sheets", lambda: _sheet_parts(self))
+
+    def shared_strings(self) -> list[str]:
+        """The shared strings (read once): see :func:`shared_strings`."""
+        return self._cached("shared_strings", lambda: _shared_strings(self))
+
     def check_prologs(self) -> None:
         """Refuse a package any of whose XML parts declares a DTD or entities, before anything (our
         parser, the formulas engine's openpyxl, LibreOffice) reads it. Only each part's prolog is
-        read: everything before its root element."""
+        read: everything before its root element. Done once per package."""
+        if self._prologs_checked:
+            return
         for info in self.zip.infolist():
-            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                continue
-            with self.open(info.filename) as f:
-                seen = b""
-                while True:
-                    chunk = f.read(1 << 16)
-                    if not chunk:
-                        break
-                    seen = seen[-16:] + chunk
-                    root = ROOT_START.search(seen)
-                    prolog = seen[:root.start()] if root else seen
-                    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                        raise WorkbookError(f"part {info.filename} declares a DTD or entities (possible XXE or 'billion laughs' "
-                                            "attack): refused")
-                    if root:
-                        break
+            if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                self._check_prolog(info.filename)
+        self._prologs_checked = True
+
+    def _check_prolog(self, name: str) -> None:
+        with self.open(name) as f:
+            seen = b""
+            while True:
+                chunk = f.read(1 << 16)
+                if not chunk:
+                    break
+                seen = seen[-16:] + chunk
+                root = ROOT_START.search(seen)
+                prolog = seen[:root.start()] if root else seen
+                if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                    raise WorkbookError(f"part {name} declares a DTD or entities (possible XXE or 'billion laughs' "
+                                        "attack): refused")
+                if root:
+                    break
+
+
+@contextlib.contextmanager
+def opened(source: "Package | Path | str", limits: Limits = Limits()) -> Iterator[Package]:
+    """The package itself when given one (left open), else the file opened (and closed after)."""
+    if isinstance(source, Package):
+        yield source
+        return
+    with Package(Path(source), limits) as pkg:
+        yield pkg
 
 
 def parse_xml(data: bytes, name: str) -> Element:
@@ -241,7 +295,11 @@ class SheetPart:
 
 def sheets(pkg: Package) -> list[SheetPart]:
     """Worksheets in workbook order with their part names."""
-    wb = pkg.xml("xl/workbook.xml")
+    return pkg.sheet_parts()
+
+
+def _sheet_parts(pkg: Package) -> list[SheetPart]:
+    wb = pkg.workbook()
     rels = pkg.xml("xl/_rels/workbook.xml.rels")
     targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
     out = []
@@ -303,6 +361,10 @@ def xml_text(raw: bytes | str) -> str:
 def shared_strings(pkg: "Package") -> list[str]:
     """The workbook's shared strings as cells show them: a plain string, or its rich-text runs
     joined (phonetic guides, rPh, are not part of the text)."""
+    return pkg.shared_strings()
+
+
+def _shared_strings(pkg: "Package") -> list[str]:
     name = "xl/sharedStrings.xml"
     if name not in pkg.names():
         return []

@@ -13,7 +13,6 @@ a reader never sees a half-written workbook, and the source is never opened for 
 from __future__ import annotations
 
 import errno
-import math
 import os
 import re
 import shutil
@@ -24,10 +23,11 @@ from pathlib import Path
 from typing import Any, Collection, Mapping
 from xml.sax.saxutils import escape
 
-from .package import Limits, Package, WorkbookError, row_blocks, shared_strings, sheets, xml_text
+from udfs.excel import encode_cached
+
+from .package import Limits, Package, WorkbookError, opened, row_blocks, xml_text
 from .scan import F_OPEN, FORMULA_CELL
 
-EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"})
 CELL = re.compile(rb"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)c\b(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?P=p)c>)", re.S)
 ATTR_R = re.compile(rb'\br="([A-Z]+[0-9]+)"')
 ATTR_T = re.compile(rb'\s+t="[^"]*"')
@@ -35,7 +35,6 @@ ATTR_T_VALUE = re.compile(rb'\bt="([^"]*)"')
 F_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f\b[^>]*?(?:/>|>.*?</(?:[A-Za-z_][\w.-]*:)?f>)", re.S)
 V_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v\b[^>]*?(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?v>)", re.S)
 IS_ELEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?is\b.*?</(?:[A-Za-z_][\w.-]*:)?is>", re.S)
-XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Two numbers that differ by less than this, relatively, are the same value: float noise from a
 #: different order of additions (-7.7 against -7.699999999999992), far below Excel's 15 digits.
 SAME = 1e-12
@@ -49,23 +48,6 @@ class PatchReport:
     @property
     def values_changed(self) -> int:
         return len(self.changed)
-
-
-def encode(value: Any) -> tuple[str | None, str]:
-    """(t attribute or None, <v> text) as Excel writes a formula's cached value."""
-    if isinstance(value, bool):
-        return "b", "1" if value else "0"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        v = float(value)
-        if not math.isfinite(v):
-            return "e", "#NUM!"
-        if v == int(v) and abs(v) < 1e15:
-            return None, str(int(v))
-        return None, repr(v)
-    text = str(value)
-    if text in EXCEL_ERRORS:
-        return "e", text
-    return "str", XML_INVALID.sub("", text)  # control characters cannot be stored in XML
 
 
 def _same(old_t: str | None, old_v: str | None, new_t: str | None, new_v: str, shared: list[str] | None) -> bool:
@@ -142,7 +124,7 @@ class _SheetPatcher:
         new = self.values[ref]
         tm = ATTR_T_VALUE.search(attrs) if b't="' in attrs else None
         old_t = tm.group(1).decode() if tm else None
-        new_t, new_v = encode(new)
+        new_t, new_v = encode_cached(new)
         if _same(old_t, old_v, new_t, new_v, self.shared):
             return None
         new_attrs = ATTR_T.sub(b"", attrs) if tm else attrs
@@ -197,59 +179,73 @@ def remove_stale_temps(folder: Path | str) -> int:
     return removed
 
 
-def patch(src: Path | str, dst: Path | str, values: Mapping[str, Mapping[str, Any]], limits: Limits = Limits(),
+def patch(src: Package | Path | str, dst: Path | str, values: Mapping[str, Mapping[str, Any]], limits: Limits = Limits(),
           fast_sheets: Collection[str] = ()) -> PatchReport:
-    """Write ``src`` to ``dst`` with the cached values ``{sheet: {cell: value}}``; atomically.
+    """Write ``src`` (an open package, or a file opened with ``limits``) to ``dst`` with the cached
+    values ``{sheet: {cell: value}}``; atomically.
 
     ``fast_sheets``: sheets the scan found plain and without cells filled by an array formula
     (:meth:`WorkbookScan.fast_sheets`), whose formula cells are found by FORMULA_CELL."""
-    src, dst = Path(src), Path(dst)
+    dst = Path(dst)
     report = PatchReport()
-    try:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise WorkbookError(f"cannot create the output folder {dst.parent} ({e.strerror or e})") from None
-    if not dst.parent.is_dir():
-        raise WorkbookError(f"cannot write into {dst.parent}: it is a file, not a folder")
-    if not os.access(dst.parent, os.W_OK):
-        raise WorkbookError(f"cannot write to the output folder {dst.parent} (permission denied)")
-    with Package(src, limits) as pkg:
-        parts = {p.part: p.name for p in sheets(pkg)}
-        needs_shared = any(values.get(name) for name in parts.values())
-        shared = shared_strings(pkg) if needs_shared else None
+    _check_folder(dst.parent)
+    with opened(src, limits) as pkg:
+        pkg.begin_pass()
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.xl-stp-{os.getpid()}-", suffix=".tmp", dir=dst.parent)
         except OSError as e:
             raise WorkbookError(f"cannot write to the output folder {dst.parent} ({e.strerror or e})") from None
         try:
             with _open_output(fd) as raw:
-                with zipfile.ZipFile(raw, "w", allowZip64=True) as zout:
-                    for info in pkg.zip.infolist():
-                        zi = _copy_info(info)
-                        sheet = parts.get(info.filename)
-                        with pkg.open(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
-                            if sheet is not None and values.get(sheet):
-                                patcher = _SheetPatcher(sheet, values[sheet], shared, report, sheet in fast_sheets)
-                                for block in row_blocks(fin):
-                                    fout.write(patcher.block(block))
-                            else:
-                                shutil.copyfileobj(fin, fout, 1 << 20)
+                _write_package(pkg, raw, values, fast_sheets, report)
                 raw.flush()
                 os.fsync(raw.fileno())
-            mode = os.stat(src).st_mode & 0o777 if dst.exists() or dst == src else 0o666 & ~_umask()
+            mode = os.stat(pkg.path).st_mode & 0o777 if dst.exists() or dst == pkg.path else 0o666 & ~_umask()
             os.chmod(tmp, mode)
             os.replace(tmp, dst)
         except OSError as e:
             Path(tmp).unlink(missing_ok=True)
             if e.errno == errno.ENOSPC:
                 raise WorkbookError(f"the disk filled up while writing {dst}; nothing was written"
-                                    + (" and the original is unchanged" if dst == src else "")) from None
+                                    + (" and the original is unchanged" if dst == pkg.path else "")) from None
             raise WorkbookError(f"cannot write {dst} ({e.strerror or e}); nothing was written") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     report.written = dst
     return report
+
+
+def _check_folder(folder: Path) -> None:
+    """The output folder exists (made if need be), is a folder and may be written to."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WorkbookError(f"cannot create the output folder {folder} ({e.strerror or e})") from None
+    if not folder.is_dir():
+        raise WorkbookError(f"cannot write into {folder}: it is a file, not a folder")
+    if not os.access(folder, os.W_OK):
+        raise WorkbookError(f"cannot write to the output folder {folder} (permission denied)")
+
+
+def _write_package(pkg: Package, raw, values: Mapping[str, Mapping[str, Any]], fast_sheets: Collection[str],
+                   report: PatchReport) -> None:
+    """Every part in its order: worksheets with new values patched a block of rows at a time,
+    everything else copied byte for byte."""
+    parts = {p.part: p.name for p in pkg.sheet_parts()}
+    needs_shared = any(values.get(name) for name in parts.values())
+    shared = pkg.shared_strings() if needs_shared else None
+    with zipfile.ZipFile(raw, "w", allowZip64=True) as zout:
+        for info in pkg.zip.infolist():
+            zi = _copy_info(info)
+            sheet = parts.get(info.filename)
+            with pkg.open(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
+                if sheet is not None and values.get(sheet):
+                    patcher = _SheetPatcher(sheet, values[sheet], shared, report, sheet in fast_sheets)
+                    for block in row_blocks(fin):
+                        fout.write(patcher.block(block))
+                else:
+                    shutil.copyfileobj(fin, fout, 1 << 20)
 
 
 def _umask() -> int:

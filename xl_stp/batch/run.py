@@ -7,6 +7,7 @@ under a lock so that two runs on the same file take turns.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import glob
 import os
@@ -17,9 +18,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .package import Limits, Package, WorkbookError
-from .patch import patch
-from .scan import scan
+from . import cells, formula
+from .engines import Engine, EngineRefused, Registry, get_engine, other_engine
+from .package import Limits, Package, TooManyFormulas, WorkbookError
+from .patch import PatchReport, patch, remove_stale_temps
+from .scan import WorkbookScan, scan
 
 SUFFIXES = (".xlsx", ".xlsm")
 
@@ -102,69 +105,81 @@ class _Lock:
             os.close(self.fd)
 
 
-def regen_file(path: str | Path, out_dir: str | Path | None = None, in_place: bool = False, engine: str = "auto",
-               cross_check: bool = False, limits: Limits = Limits(), debug: bool = False,
+def regen_file(path: str | Path, registry: Registry, out_dir: str | Path | None = None, in_place: bool = False,
+               engine: str = "auto", cross_check: bool = False, limits: Limits = Limits(), debug: bool = False,
                lock_timeout: float = 600.0) -> FileResult:
-    """Recalculate one workbook and write its cached values; never raises."""
-    from udfs import discover  # to be passed in by the caller
-
-    REGISTRY = discover()
-    from .engines import get_engine
-
+    """Recalculate one workbook and write its cached values; never raises. ``registry``: the
+    functions STP_* cells call (``udfs.discover()``)."""
     start = time.perf_counter()
     path = Path(path)
     result = FileResult(path=str(path))
     try:
-        discover()
-        if in_place == (out_dir is not None):
-            raise WorkbookError("say where to write: --out DIR for new files, or --in-place to replace the originals")
-        if not path.exists():
-            raise WorkbookError("does not exist")
-        dst = path if in_place else Path(out_dir) / path.name
-        if not in_place and dst.exists() and os.path.samefile(dst, path):
-            raise WorkbookError("--out is the workbook's own folder: use --in-place to replace it, or another folder")
+        dst = _destination(path, out_dir, in_place)
         eng = get_engine(engine)
         result.engine = eng.name
-        with (_Lock(path, lock_timeout) if in_place else _nullcontext()), _released(eng):
-            if hasattr(eng, "prepare"):  # LibreOffice loads the workbook while Python scans it...
-                with Package(path, limits) as pkg:
-                    pkg.check_prologs()  # ...but only once it has passed the safety checks
-                eng.prepare(path)
-            engine_max = getattr(eng, "MAX_FORMULAS", None)
-            if engine_max is not None and engine_max < limits.formula_cells:
-                try:  # stop reading as soon as the engine's own limit is passed
-                    sc = scan(path, replace(limits, formula_cells=engine_max))
-                except WorkbookError as e:
-                    if "formula cells; refused" not in e.message:
-                        raise
-                    raise WorkbookError(f"has more than {engine_max:,} formula cells, more than the {eng.name} engine handles; "
-                                        "use --engine libreoffice", e.sheet) from None
-            else:
-                sc = scan(path, limits)
-            result.formula_cells = sc.formula_count
-            result.stp_cells = len(sc.stp_cells())
-            ref_problems, keep = sc.reference_problems()
-            computed = eng.compute(path, REGISTRY, sc)
-            for sheet, cell in keep:  # external links are never followed: keep what the file says
-                computed.values.get(sheet, {}).pop(cell, None)
-            result.problems.extend(str(p) for p in ref_problems)
-            result.problems.extend(str(p) for p in computed.problems)
-            result.problems.extend(_stp_messages(sc, computed.values))
-            if cross_check:
-                result.problems.extend(_cross_check(path, REGISTRY, sc, eng.name, computed.values))
-            report = patch(path, dst, computed.values, limits, sc.fast_sheets())
+        with (_Lock(path, lock_timeout) if in_place else contextlib.nullcontext()), Package(path, limits) as pkg, \
+                _released(eng):
+            report = _regenerate(pkg, dst, registry, eng, result, cross_check)
         result.values_changed = report.values_changed
         result.output = str(dst)
         result.status = "ok"
+    except EngineRefused as e:
+        result.error = str(e)
+        result.problems.extend(str(p) for p in e.problems[1:])
     except WorkbookError as e:
         result.error = str(e)
-        result.problems.extend(str(p) for p in getattr(e, "problems", [])[1:])
     except MemoryError:
         result.error = "ran out of memory; the workbook is too large for this machine's limits"
     except Exception as e:  # an internal error: one line, the traceback only with --debug
         result.error = f"internal error ({type(e).__name__}: {e})" + (f"\n{traceback.format_exc()}" if debug else "")
+    finally:
+        cells.clear_caches()  # what this workbook asked for is not kept for the next
+        formula.clear_caches()
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _destination(path: Path, out_dir: str | Path | None, in_place: bool) -> Path:
+    """Where the new file goes: the workbook itself (in place) or a file of the same name in ``out_dir``."""
+    if in_place == (out_dir is not None):
+        raise WorkbookError("say where to write: --out DIR for new files, or --in-place to replace the originals")
+    if not path.exists():
+        raise WorkbookError("does not exist")
+    dst = path if in_place else Path(out_dir) / path.name
+    if not in_place and dst.exists() and os.path.samefile(dst, path):
+        raise WorkbookError("--out is the workbook's own folder: use --in-place to replace it, or another folder")
+    return dst
+
+
+def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result: FileResult, cross_check: bool) -> PatchReport:
+    """Scan, compute and patch an open package; the counts and problems go into ``result``."""
+    pkg.check_prologs()  # before anything else reads the file: LibreOffice loads it while Python scans it
+    eng.prepare(pkg.path)
+    sc = _scan(pkg, eng)
+    result.formula_cells = sc.formula_count
+    result.stp_cells = len(sc.stp_cells())
+    ref_problems, keep = sc.reference_problems()
+    computed = eng.compute(pkg.path, registry, sc)
+    for sheet, cell in keep:  # external links are never followed: keep what the file says
+        computed.values.get(sheet, {}).pop(cell, None)
+    result.problems.extend(str(p) for p in ref_problems)
+    result.problems.extend(str(p) for p in computed.problems)
+    result.problems.extend(_stp_messages(sc, computed.values))
+    if cross_check:
+        result.problems.extend(_cross_check(pkg.path, registry, sc, eng.name, computed.values))
+    return patch(pkg, dst, computed.values, fast_sheets=sc.fast_sheets())
+
+
+def _scan(pkg: Package, eng: Engine) -> WorkbookScan:
+    """The scan, stopped as soon as the engine's own limit of formula cells is passed."""
+    engine_max = eng.max_formulas
+    if engine_max is None or engine_max >= pkg.limits.formula_cells:
+        return scan(pkg)
+    try:
+        return scan(pkg, replace(pkg.limits, formula_cells=engine_max))
+    except TooManyFormulas as e:
+        raise WorkbookError(f"has more than {engine_max:,} formula cells, more than the {eng.name} engine handles; "
+                            "use --engine libreoffice", e.sheet) from None
 
 
 def _stp_messages(sc, values: dict) -> list[str]:
@@ -180,31 +195,19 @@ def _stp_messages(sc, values: dict) -> list[str]:
 class _released:
     """Drop whatever the engine was preparing if the workbook fails before it is computed."""
 
-    def __init__(self, eng):
+    def __init__(self, eng: Engine):
         self.eng = eng
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        release = getattr(self.eng, "release", None)
-        if release is not None:
-            release()
+        self.eng.release()
         return None
 
 
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-
-def _cross_check(path: Path, registry, sc, used: str, values: dict) -> list[str]:
-    from .engines import get_engine, libreoffice_available
-
-    other = "formulas" if used == "libreoffice" else ("libreoffice" if libreoffice_available() else None)
+def _cross_check(path: Path, registry: Registry, sc: WorkbookScan, used: str, values: dict) -> list[str]:
+    other = other_engine(used)
     if other is None:
         return ["cross-check skipped: LibreOffice is not installed, so there is no second engine"]
     second = get_engine(other).compute(path, registry, sc)
@@ -223,39 +226,39 @@ def _cross_check(path: Path, registry, sc, used: str, values: dict) -> list[str]
     return out
 
 
-def run_batch(paths: list[Path], *, out_dir: str | None, in_place: bool, engine: str = "auto", jobs: int = 0,
-              scheduler: str | None = None, cross_check: bool = False, limits: Limits = Limits(), debug: bool = False,
-              on_done: Callable[[FileResult], None] | None = None) -> list[FileResult]:
-    """Regenerate every workbook; results in the order given."""
+def run_batch(paths: list[Path], registry: Registry, *, out_dir: str | None, in_place: bool, engine: str = "auto",
+              jobs: int = 0, scheduler: str | None = None, cross_check: bool = False, limits: Limits = Limits(),
+              debug: bool = False, on_done: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    """Regenerate every workbook; results in the order given. ``registry`` goes to each process or
+    Dask worker by pickle (the registry of ``udfs`` pickles its functions by name)."""
     kwargs = dict(out_dir=out_dir, in_place=in_place, engine=engine, cross_check=cross_check, limits=limits, debug=debug)
-    from .patch import remove_stale_temps
-
     for folder in {Path(out_dir)} if out_dir else {Path(p).parent for p in paths}:
         remove_stale_temps(folder)  # left by a run that was killed
     results: dict[int, FileResult] = {}
-    for i, r in _execute(paths, kwargs, jobs, scheduler):
+    for i, r in _execute(paths, registry, kwargs, jobs, scheduler):
         results[i] = r
         if on_done:
             on_done(r)
     return [results[i] for i in range(len(paths))]
 
 
-def _execute(paths: list[Path], kwargs: dict, jobs: int, scheduler: str | None) -> Iterator[tuple[int, FileResult]]:
+def _execute(paths: list[Path], registry: Registry, kwargs: dict, jobs: int,
+             scheduler: str | None) -> Iterator[tuple[int, FileResult]]:
     if scheduler:
         from distributed import Client, as_completed as dask_completed
 
         with Client(scheduler) as client:
-            futures = {client.submit(regen_file, str(p), pure=False, **kwargs): i for i, p in enumerate(paths)}
+            futures = {client.submit(regen_file, str(p), registry, pure=False, **kwargs): i for i, p in enumerate(paths)}
             for fut in dask_completed(futures):
                 yield futures[fut], fut.result()
         return
     n = jobs or min(len(paths), os.cpu_count() or 1)
     if n <= 1 or len(paths) == 1:
         for i, p in enumerate(paths):
-            yield i, regen_file(p, **kwargs)
+            yield i, regen_file(p, registry, **kwargs)
         return
     with ProcessPoolExecutor(max_workers=n) as pool:
-        futures = {pool.submit(regen_file, str(p), **kwargs): i for i, p in enumerate(paths)}
+        futures = {pool.submit(regen_file, str(p), registry, **kwargs): i for i, p in enumerate(paths)}
         for fut in as_completed(futures):
             i = futures[fut]
             try:

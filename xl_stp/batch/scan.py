@@ -11,16 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from openpyxl.utils.cell import range_boundaries, get_column_letter
+from udfs.excel import decode_cached
 
-from .package import NS, Limits, Package, WorkbookError, iter_xml, row_blocks, shared_strings, sheets, xml_text
+from .cells import expand
+from .formula import stp_spellings, without_strings
+from .package import (NS, PKG_REL_NS, REL_NS, Limits, Package, SheetPart, TooManyFormulas, WorkbookError, iter_xml, opened,
+                      parse_xml, row_blocks, xml_text)
 
-#: A function call in formula text: an optional add-in prefix, then NAME( .
-CALL = re.compile(r"((?:_xludf\.|_xll\.|\[\d+\]!|'[^']*'!|_xldudf_[A-Za-z0-9]+_)?[A-Za-z_][A-Za-z0-9_.]*)\s*\(")
-STP_CALL = re.compile(r"(?:_xludf\.|_xll\.|\[\d+\]!|'[^']*'!|_xldudf_[A-Za-z0-9]+_)?STP_[A-Za-z0-9_]+(?=\s*\()", re.IGNORECASE)
-STRING = re.compile(r'"(?:[^"]|"")*"')
 #: A sheet-qualified reference: 'My Sheet'!A1, Inputs!B2:C3, [1]Prices!B2, '[1]My Sheet'!A1 (not a 3-D
 #: Sheet1:Sheet3!A1, and not an add-in function such as [1]!STP_GAP( or 'C:\addin.xlam'!STP_GAP( ).
 SHEET_REF = re.compile(r"(?<![A-Za-z0-9_.:\]'#])(\[\d+\])?('(?:[^']|'')+'|[A-Za-z_\u00c0-\uffff][\w.]*)?!(?![A-Za-z_][\w.]*\s*\()")
@@ -39,10 +38,7 @@ class FormulaCell:
 
     @property
     def stp_spellings(self) -> list[str]:
-        text = self.text
-        if not text or "stp_" not in text.lower():
-            return []
-        return STP_CALL.findall(STRING.sub('""', text))
+        return stp_spellings(self.text)
 
 
 @dataclass
@@ -71,6 +67,9 @@ class WorkbookScan:
     all_sheet_names: list[str] = field(default_factory=list)  # worksheets and chart sheets
     link_targets: dict[int, str] = field(default_factory=dict)  # external link number -> the file it points at
     _stp: list[FormulaCell] | None = field(default=None, repr=False)
+    #: The open package the scan read, while its reader (regen_file) holds it open; None when the
+    #: scan opened the file itself. Engines read input cells through it (:func:`constants`).
+    package: Package | None = field(default=None, repr=False, compare=False)
 
     @property
     def formula_count(self) -> int:
@@ -102,7 +101,7 @@ class WorkbookScan:
             return problems, keep
         for s in self.sheets:
             for f in s.formulas:
-                text = STRING.sub('""', f.text or "")
+                text = without_strings(f.text or "")
                 if "!" not in text:
                     continue
                 for m in SHEET_REF.finditer(text):
@@ -137,7 +136,7 @@ class WorkbookScan:
             return True
         if any(t.count('"') % 2 or "\n" in t for t in texts):
             return False
-        joined = STRING.sub('""', "\n".join(texts))
+        joined = "\n".join(without_strings(t) for t in texts)
         if "|" in joined:
             return False
         for ext, name in (_target(*pair) for pair in set(SHEET_REF.findall(joined))):
@@ -158,57 +157,72 @@ def _target(ext: str | None, name: str | None) -> tuple[str | None, str]:
     return ext or None, name
 
 
-def expand(ref: str) -> list[str]:
-    """'B5:D6' -> ['B5', 'C5', 'D5', 'B6', ...]"""
-    c1, r1, c2, r2 = range_boundaries(ref)
-    return [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+def scan(source: Package | Path | str, limits: Limits | None = None) -> WorkbookScan:
+    """What is in a workbook (see the module's docstring). ``source`` is an open, checked package
+    (the scan keeps it as ``WorkbookScan.package``) or a file, opened here and closed after.
+    ``limits``: the file's limits when it is opened here, and the most formula cells to read
+    (default: the package's)."""
+    if isinstance(source, Package):
+        return _scan(source, limits or source.limits, keep=True)
+    with opened(source, limits or Limits()) as pkg:
+        return _scan(pkg, limits or Limits(), keep=False)
 
 
-def scan(path: Path | str, limits: Limits = Limits()) -> WorkbookScan:
-    path = Path(path)
-    with Package(path, limits) as pkg:
-        pkg.check_prologs()
-        names = pkg.names()
-        wb = pkg.xml("xl/workbook.xml")
-        parts = sheets(pkg)
-        by_index = {p.index: p.name for p in parts}
-        all_sheet_names = [s.get("name") for s in wb.iter(f"{{{NS}}}sheet")]
-        glob: dict[str, str] = {}
-        scoped: dict[tuple[str, str], str] = {}
-        for dn in wb.iter(f"{{{NS}}}definedName"):
-            name = dn.get("name") or ""
-            if name.startswith("_xlnm."):
-                continue
-            if dn.get("localSheetId") is not None:
-                idx = int(dn.get("localSheetId"))
-                scoped[(all_sheet_names[idx] if idx < len(all_sheet_names) else by_index.get(idx, "?"), name)] = dn.text or ""
-            else:
-                glob[name] = dn.text or ""
-        calc = wb.find(f"{{{NS}}}calcPr")
-        iterative = calc is not None and calc.get("iterate") in ("1", "true")
-        out = []
-        count = 0
-        for p in parts:
-            s = SheetScan(p.name, p.part)
-            fast = _fast_sheet(pkg, p, limits.formula_cells, count) if FAST else None
-            if fast is not None:
-                s.formulas, s.plain = fast, True
-            else:
-                s.formulas = _parsed_sheet(pkg, p, limits.formula_cells, count)
-            count += len(s.formulas)
-            for fc in s.formulas:
-                if fc.kind == "array" and fc.array_ref and ":" in fc.array_ref:
-                    for cell in expand(fc.array_ref):
-                        if cell != fc.ref:
-                            s.array_members[cell] = fc.ref
-            out.append(s)
-        return WorkbookScan(
-            path=path, sheets=out, names=glob, sheet_names=scoped,
-            tables=[n for n in names if n.startswith("xl/tables/")],
-            external_links=sum(1 for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml")),
-            iterative=iterative, has_vba="xl/vbaProject.bin" in names,
-            all_sheet_names=all_sheet_names, link_targets=_link_targets(pkg),
-        )
+def _scan(pkg: Package, limits: Limits, keep: bool) -> WorkbookScan:
+    pkg.check_prologs()
+    pkg.begin_pass()
+    names = pkg.names()
+    wb = pkg.workbook()
+    parts = pkg.sheet_parts()
+    all_sheet_names = [s.get("name") for s in wb.iter(f"{{{NS}}}sheet")]
+    glob, scoped = _defined_names(wb, parts, all_sheet_names)
+    calc = wb.find(f"{{{NS}}}calcPr")
+    out, count = [], 0
+    for p in parts:
+        s = _sheet(pkg, p, limits.formula_cells, count)
+        count += len(s.formulas)
+        out.append(s)
+    return WorkbookScan(
+        path=pkg.path, sheets=out, names=glob, sheet_names=scoped,
+        tables=[n for n in names if n.startswith("xl/tables/")],
+        external_links=sum(1 for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml")),
+        iterative=calc is not None and calc.get("iterate") in ("1", "true"), has_vba="xl/vbaProject.bin" in names,
+        all_sheet_names=all_sheet_names, link_targets=_link_targets(pkg), package=pkg if keep else None,
+    )
+
+
+def _defined_names(wb, parts: list[SheetPart], all_sheet_names: list[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Defined names: the global ones, and the sheet-scoped ones by (sheet, name)."""
+    by_index = {p.index: p.name for p in parts}
+    glob: dict[str, str] = {}
+    scoped: dict[tuple[str, str], str] = {}
+    for dn in wb.iter(f"{{{NS}}}definedName"):
+        name = dn.get("name") or ""
+        if name.startswith("_xlnm."):
+            continue
+        if dn.get("localSheetId") is not None:
+            idx = int(dn.get("localSheetId"))
+            scoped[(all_sheet_names[idx] if idx < len(all_sheet_names) else by_index.get(idx, "?"), name)] = dn.text or ""
+        else:
+            glob[name] = dn.text or ""
+    return glob, scoped
+
+
+def _sheet(pkg: Package, part: SheetPart, limit: int, before: int) -> SheetScan:
+    """One worksheet's formula cells (by the fast reader where it takes the sheet) and the cells
+    its array formulas fill."""
+    s = SheetScan(part.name, part.part)
+    fast = _fast_sheet(pkg, part, limit, before) if FAST else None
+    if fast is not None:
+        s.formulas, s.plain = fast, True
+    else:
+        s.formulas = _parsed_sheet(pkg, part, limit, before)
+    for fc in s.formulas:
+        if fc.kind == "array" and fc.array_ref and ":" in fc.array_ref:
+            for cell in expand(fc.array_ref):
+                if cell != fc.ref:
+                    s.array_members[cell] = fc.ref
+    return s
 
 
 FAST = True  # tests switch the fast reader off to compare it with the general parser
@@ -251,74 +265,28 @@ def _kind(t: str | None) -> str:
     return t if t in ("shared", "array", "dataTable") else "normal"
 
 
-def _too_many(limit: int, sheet: str) -> WorkbookError:
-    return WorkbookError(f"has more than {limit:,} formula cells; refused to keep memory bounded "
-                         "(raise the limit with --max-formulas if the workbook is genuine)", sheet=sheet)
+def _too_many(limit: int, sheet: str) -> TooManyFormulas:
+    return TooManyFormulas(limit, sheet)
 
 
 class _NotFast(Exception):
     """A sheet the fast reader does not take: the general parser reads it."""
 
 
-def _fast_sheet(pkg: Package, part, limit: int, before: int) -> list[FormulaCell] | None:
+def _fast_sheet(pkg: Package, part: SheetPart, limit: int, before: int) -> list[FormulaCell] | None:
     """The formula cells of one worksheet read with an expression over its bytes, while expat
     (with no handlers, so at C speed) checks the whole part is well-formed XML. None when the sheet
     has anything of another shape (a namespace prefix, CDATA, comments, single-quoted attributes, a
     formula cell the expression does not match): the general parser then reads it, with the bytes
     this attempt read given back to the package's size budget."""
-    import pyexpat
-
-    def refuse(*_a):
-        raise WorkbookError(f"part {part.part} declares a DTD or entities (possible XXE or 'billion laughs' attack): refused")
-
-    checker = pyexpat.ParserCreate()
-    checker.StartDoctypeDeclHandler = refuse
-    checker.EntityDeclHandler = refuse
-    checker.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
     cells: list[FormulaCell] = []
-
-    def check(chunk: bytes, last: bool) -> None:
-        try:
-            checker.Parse(chunk, last)
-        except pyexpat.ExpatError as e:
-            raise WorkbookError(f"part {part.part} is not well-formed XML ({e})") from None
-
     stream = pkg.open(part.part)
     try:
         first = True
-        for block in row_blocks(stream, check):
-            if first:
-                if not _DEFAULT_NS.search(block):
-                    raise _NotFast
-                if block.count(b"xmlns=") != 1:
-                    raise _NotFast
-                first = False
-            elif b"xmlns=" in block:
-                raise _NotFast
-            if b"xmlns:" in block and _MAIN_PREFIX.search(block):
-                raise _NotFast
-            if b"<!" in block:  # comments, CDATA
-                raise _NotFast
-            found = 0
-            for m in FORMULA_CELL.finditer(block):
-                ref, attrs, _f, fattrs, text, v, _empty = m.groups()
-                found += 1
-                if b"'" in attrs or b"'" in fattrs:
-                    raise _NotFast
-                t = None
-                if b't="' in attrs:
-                    t = dict(_ATTR.findall(attrs)).get(b"t")
-                    t = t.decode() if t is not None else None
-                kind, si, array_ref = "normal", None, None
-                if fattrs.strip():
-                    fa = {k.decode(): xml_text(x) for k, x in _ATTR.findall(fattrs)}
-                    kind = _kind(fa.get("t"))
-                    si = fa.get("si")
-                    array_ref = fa.get("ref") if kind == "array" else None
-                cells.append(FormulaCell(part.name, ref.decode(), xml_text(text) if text else None, kind, si, array_ref,
-                                         xml_text(v) if v else None, t))
-            if found != len(F_OPEN.findall(block)):
-                raise _NotFast
+        for block in row_blocks(stream, _well_formed(part)):
+            _plain_block(block, first)
+            first = False
+            cells += _fast_cells(block, part.name)
             if before + len(cells) > limit:
                 raise _too_many(limit, part.name)
         return cells
@@ -329,23 +297,103 @@ def _fast_sheet(pkg: Package, part, limit: int, before: int) -> list[FormulaCell
         stream.close()
 
 
+def _well_formed(part: SheetPart):
+    """A ``check(chunk, last)`` for :func:`row_blocks`: expat, with no handlers, parses each chunk
+    and refuses a DTD or entity declaration."""
+    import pyexpat
+
+    def refuse(*_a):
+        raise WorkbookError(f"part {part.part} declares a DTD or entities (possible XXE or 'billion laughs' attack): refused")
+
+    checker = pyexpat.ParserCreate()
+    checker.StartDoctypeDeclHandler = refuse
+    checker.EntityDeclHandler = refuse
+    checker.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def check(chunk: bytes, last: bool) -> None:
+        try:
+            checker.Parse(chunk, last)
+        except pyexpat.ExpatError as e:
+            raise WorkbookError(f"part {part.part} is not well-formed XML ({e})") from None
+
+    return check
+
+
+def _plain_block(block: bytes, first: bool) -> None:
+    """Raise _NotFast unless the block is in the unprefixed main namespace (declared once, in the
+    first block) without comments or CDATA."""
+    if first:
+        if not _DEFAULT_NS.search(block):
+            raise _NotFast
+        if block.count(b"xmlns=") != 1:
+            raise _NotFast
+    elif b"xmlns=" in block:
+        raise _NotFast
+    if b"xmlns:" in block and _MAIN_PREFIX.search(block):
+        raise _NotFast
+    if b"<!" in block:  # comments, CDATA
+        raise _NotFast
+
+
+def _fast_cells(block: bytes, sheet: str) -> list[FormulaCell]:
+    """The formula cells of a block of whole rows; _NotFast where one has another shape."""
+    cells = []
+    for m in FORMULA_CELL.finditer(block):
+        ref, attrs, _f, fattrs, text, v, _empty = m.groups()
+        if b"'" in attrs or b"'" in fattrs:
+            raise _NotFast
+        t = None
+        if b't="' in attrs:
+            t = dict(_ATTR.findall(attrs)).get(b"t")
+            t = t.decode() if t is not None else None
+        kind, si, array_ref = "normal", None, None
+        if fattrs.strip():
+            fa = {k.decode(): xml_text(x) for k, x in _ATTR.findall(fattrs)}
+            kind = _kind(fa.get("t"))
+            si = fa.get("si")
+            array_ref = fa.get("ref") if kind == "array" else None
+        cells.append(FormulaCell(sheet, ref.decode(), xml_text(text) if text else None, kind, si, array_ref,
+                                 xml_text(v) if v else None, t))
+    if len(cells) != len(F_OPEN.findall(block)):
+        raise _NotFast
+    return cells
+
+
 _ANY_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _C_OPEN = re.compile(rb"<c[\s/>]")
 _V_ONLY = re.compile(rb"<v>([^<]*)</v>")
 _INLINE = re.compile(rb'<is>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t(?: xml:space="preserve")?/>)</is>')
 
 
-def constants(path: Path | str, sheet: SheetScan, wanted: set[str], limits: Limits = Limits()) -> dict[str, Any] | None:
-    """The values stored in the ``wanted`` cells of a sheet, read straight from the file: for cells
-    that are not formula results (inputs), whose values no recalculation changes. Numbers come as
-    floats, shared and inline strings as text, booleans as True/False (as Excel hands them to a
-    function), errors as their text, absent or empty cells as None. None — read them some other
-    way — unless the fast reader took the sheet and every wanted cell has a shape read here."""
+def constants(source: Package | Path | str, sheet: SheetScan, wanted: set[str], limits: Limits = Limits()) -> dict[str, Any] | None:
+    """The values stored in the ``wanted`` cells of a sheet, read straight from the file (an open
+    package, or a path opened with ``limits``): for cells that are not formula results (inputs),
+    whose values no recalculation changes. Numbers come as floats, shared and inline strings as
+    text, booleans as True/False (as Excel hands them to a function), errors as their text, absent
+    or empty cells as None. None — read them some other way — unless the fast reader took the sheet
+    and every wanted cell has a shape read here."""
     if not sheet.plain:
         return None
-    todo = {w.encode() for w in wanted}
+    with opened(source, limits) as pkg:
+        pkg.begin_pass()
+        raw = _stored(pkg, sheet.part, {w.encode() for w in wanted})
+        if raw is None:
+            return None
+        out: dict[str, Any] = {}
+        for ref in wanted:
+            t, body = raw.get(ref, (None, None))
+            value = _input_value(pkg, t, body) if body else None
+            if value is _UNREAD:
+                return None
+            out[ref] = value
+        return out
+
+
+def _stored(pkg: Package, part: str, todo: set[bytes]) -> dict[str, tuple[str | None, bytes | None]] | None:
+    """The ``t`` attribute and the body of each wanted cell of a worksheet part; None where a cell
+    has a shape read elsewhere (single-quoted attributes, a cell the expression does not match)."""
     raw: dict[str, tuple[str | None, bytes | None]] = {}
-    with Package(path, limits) as pkg, pkg.open(sheet.part) as stream:
+    with pkg.open(part) as stream:
         for block in row_blocks(stream):
             found = 0
             for m in _ANY_CELL.finditer(block):
@@ -358,53 +406,37 @@ def constants(path: Path | str, sheet: SheetScan, wanted: set[str], limits: Limi
                     raw[m.group(1).decode()] = (t.decode() if t is not None else None, m.group(3))
             if found != len(_C_OPEN.findall(block)):
                 return None
-        strings: list[str] | None = None
-        out: dict[str, Any] = {}
-        for ref in wanted:
-            t, body = raw.get(ref, (None, None))
-            if not body:
-                out[ref] = None
-                continue
-            if t == "inlineStr":
-                m = _INLINE.fullmatch(body)
-                if not m:
-                    return None  # rich text runs, phonetic guides: read elsewhere
-                out[ref] = xml_text(m.group(1) or b"")
-                continue
-            m = _V_ONLY.fullmatch(body)
-            if not m:
-                return None
-            v = xml_text(m.group(1))
-            if t in (None, "n"):
-                try:
-                    out[ref] = float(v)
-                except ValueError:
-                    return None
-            elif t == "b" and v in ("0", "1"):
-                out[ref] = v == "1"
-            elif t in ("e", "str"):
-                out[ref] = v
-            elif t == "s":
-                if strings is None:
-                    strings = shared_strings(pkg)
-                try:
-                    out[ref] = strings[int(v)]
-                except (ValueError, IndexError):
-                    return None
-            else:
-                return None  # t="d" (ISO dates) and anything unknown
-        return out
+    return raw
+
+
+_UNREAD = object()  # a cell whose value is not read here
+
+
+def _input_value(pkg: Package, t: str | None, body: bytes) -> Any:
+    """A stored cell's value as Excel hands it to a function (see :func:`udfs.excel.decode_cached`),
+    or _UNREAD: rich text, phonetic guides, ISO dates (t="d") and anything unknown."""
+    if t == "inlineStr":
+        m = _INLINE.fullmatch(body)
+        return xml_text(m.group(1) or b"") if m else _UNREAD
+    m = _V_ONLY.fullmatch(body)
+    if not m:
+        return _UNREAD
+    text = xml_text(m.group(1))
+    if not text:
+        return text if t in ("e", "str") else _UNREAD  # an empty text result is "", not a blank
+    try:
+        return decode_cached(t, text, pkg.shared_strings() if t == "s" else None)
+    except (ValueError, IndexError):
+        return _UNREAD
 
 
 def _link_targets(pkg: Package) -> dict[int, str]:
     """External link number (as in [1]Sheet!A1) -> the path it points at, from the workbook's
     externalReferences in order."""
-    from .package import PKG_REL_NS, REL_NS, parse_xml
-
     names = set(pkg.names())
     if "xl/_rels/workbook.xml.rels" not in names:
         return {}
-    wb = pkg.xml("xl/workbook.xml")
+    wb = pkg.workbook()
     rels = {r.get("Id"): r.get("Target") for r in pkg.xml("xl/_rels/workbook.xml.rels").iter(f"{{{PKG_REL_NS}}}Relationship")}
     out = {}
     for i, ref in enumerate(wb.iter(f"{{{NS}}}externalReference"), start=1):

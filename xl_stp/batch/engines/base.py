@@ -1,22 +1,84 @@
-"""What every engine is: the interface the batch engine calls, and what it returns."""
+"""What every engine is: the interface regen_file calls, what it returns, how an engine says no,
+and what the registry of functions it is given must offer."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ItemsView, Iterator, Protocol
 
 from ..package import WorkbookError
-from ..scan import WorkbookScan
+from ..scan import FormulaCell, WorkbookScan
+
+
+class Function(Protocol):
+    """An Excel function of the registry: called with the arguments as Excel passes them (a
+    scalar, a list of rows, None for a blank), it returns a scalar or a list of rows."""
+
+    name: str
+
+    def __call__(self, *args: Any) -> Any: ...
+
+
+class Registry(Protocol):
+    """The functions by name (a mapping), with look-up by any spelling a workbook may carry
+    (``_xludf.STP_GAP``, ``[1]!STP_GAP``...). The command line passes ``udfs.discover()``; it is
+    pickled to each process or Dask worker that regenerates a workbook."""
+
+    def __getitem__(self, name: str) -> Function: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def __len__(self) -> int: ...
+
+    def items(self) -> ItemsView[str, Function]: ...
+
+    def resolve(self, spelling: str) -> Function | None: ...
 
 
 @dataclass
 class Computed:
+    """What an engine found: values by sheet and cell, and the problems, each with its cell."""
+
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[WorkbookError] = field(default_factory=list)
 
 
-class Engine(Protocol):
-    name: str
+class EngineRefused(WorkbookError):
+    """The engine will not compute this workbook: the message says why, ``problems`` lists every
+    cell that made it refuse."""
 
-    def compute(self, path: Path, registry: Any, scan: WorkbookScan) -> Computed: ...
+    def __init__(self, message: str, problems: list[WorkbookError]):
+        super().__init__(message)
+        self.problems = problems
+
+
+class Unsupported(WorkbookError):
+    """The engine cannot compute this workbook as it is written, but the formulas engine can: the
+    choice of engine (:mod:`.select`) hands it over and says why, naming ``cell``."""
+
+    def __init__(self, message: str, cell: FormulaCell):
+        super().__init__(message)
+        self.cell = cell
+
+
+class Engine(ABC):
+    """Computes every formula-result cell of a workbook, STP_* through the registry it is given."""
+
+    #: The engine's name, as --engine spells it.
+    name: str = ""
+    #: The most formula cells the engine takes (None: no limit of its own); the scan stops reading
+    #: once it is passed.
+    max_formulas: int | None = None
+
+    def prepare(self, path: Path) -> None:
+        """Start loading the workbook while Python scans it (only once the package has passed the
+        safety checks); :meth:`compute` collects it, :meth:`release` drops it."""
+
+    @abstractmethod
+    def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed:
+        """Values of every formula-result cell; raises EngineRefused or Unsupported."""
+
+    def release(self) -> None:
+        """Drop whatever :meth:`prepare` started (a workbook that failed before it was computed)."""

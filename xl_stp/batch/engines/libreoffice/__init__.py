@@ -1,5 +1,11 @@
-"""The LibreOffice engine: LibreOffice headless over UNO, STP_* computed in Python and fed back."""
+"""The LibreOffice engine: LibreOffice headless over UNO, STP_* computed in Python and fed back.
 
-from .engine import LibreOfficeEngine, available, worker
+``client`` (the warm worker process and the pipe to it), ``plan`` (the STP_* calls: arguments,
+order, scratch cells, how results are written and read), ``engine`` (the fixed point and the
+read-back), ``worker`` (the script on the UNO side, run by Debian's python3).
+"""
+
+from .client import available, worker
+from .engine import LibreOfficeEngine
 
 __all__ = ["LibreOfficeEngine", "available", "worker"]

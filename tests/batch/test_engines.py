@@ -1,0 +1,226 @@
+"""The engines: both agree, every spelling resolves, what cannot be computed is said, and the
+choice of engine hands nested STP_* calls from LibreOffice to the formulas engine."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from tests.batch.common import ENGINES, REGISTRY, SHARED, sha
+from tests.data.corpus import finance_workbook
+from xl_stp.batch import scan
+from xl_stp.batch.engines import EngineRefused, FormulasEngine, get_engine
+from xl_stp.batch.engines.formulas import excel_round
+from xl_stp.batch.engines.libreoffice import available as lo_available
+from xl_stp.batch.run import regen_file
+
+
+def test_both_engines_agree_cell_by_cell_on_a_finance_model(tmp_path):
+    if not lo_available():
+        pytest.skip("LibreOffice not installed")
+    path, n = finance_workbook(tmp_path / "model.xlsx", rows=120)
+    sc = scan(path)
+    assert sc.formula_count == n and len(sc.stp_cells()) == 2 * (120 // 10)
+    a = FormulasEngine().compute(path, REGISTRY, sc)
+    from xl_stp.batch.engines.libreoffice.engine import LibreOfficeEngine
+
+    b = LibreOfficeEngine().compute(path, REGISTRY, sc)
+    assert a.problems == [] and b.problems == []
+    compared = 0
+    for s in sc.sheets:
+        for cell in s.result_cells():
+            x, y = a.values[s.name][cell], b.values[s.name][cell]
+            if isinstance(x, float) or isinstance(y, float):
+                assert x == pytest.approx(y, rel=1e-12, abs=1e-9), (s.name, cell, x, y)
+            else:
+                assert x == y, (s.name, cell, x, y)
+            compared += 1
+    assert compared == n
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("spelling", ["STP_CAPITAL_NET", "stp_capital_net", "_xludf.STP_CAPITAL_NET", "_xll.STP_CAPITAL_NET",
+                                      "_xldudf_XLSTP_STP_CAPITAL_NET", "[1]!STP_CAPITAL_NET", "'C:\\addins\\xl_stp.xlam'!STP_CAPITAL_NET"])
+def test_every_spelling_resolves_to_the_same_function(tmp_path, spelling, engine):
+    import zipfile
+
+    path, _ = finance_workbook(tmp_path / "s.xlsx", rows=20, spelling=spelling)
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine=engine)
+    assert r.status == "ok" and r.problems == [], r.problems
+    wb = openpyxl.load_workbook(r.output, data_only=True)
+    assert wb["Calc"]["B10"].value == (100 + 37 * 9 % 900) + (50 + 53 * 9 % 700) - (29 * 9 % 300)
+    with zipfile.ZipFile(r.output) as z:
+        assert spelling in z.read("xl/worksheets/sheet2.xml").decode()
+
+
+def test_circular_references_and_unknown_functions_are_reported_and_the_rest_computed(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "bad.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Model")
+    ws.write_number("A1", 2)
+    ws.write_formula("B1", "=A1*3", None, 0)
+    ws.write_formula("C1", "=D1+1", None, 0)
+    ws.write_formula("D1", "=C1+1", None, 0)
+    ws.write_formula("E1", "=NOSUCHFUNC(A1)", None, 0)
+    wb.close()
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="formulas")
+    assert r.status == "ok"
+    text = "\n".join(r.problems)
+    assert "Model!E1: calls an unknown function NOSUCHFUNC()" in text
+    assert "Model!C1: is part of a circular reference" in text and "Model!D1" in text
+    assert openpyxl.load_workbook(r.output, data_only=True)["Model"]["B1"].value == 6
+
+
+def test_formulas_engine_refuses_what_it_cannot_do(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "table.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("T")
+    ws.add_table("A1:B3", {"name": "Amounts", "columns": [{"header": "x"}, {"header": "y"}], "data": [[1, 2], [3, 4]]})
+    ws.write_formula("D1", "=SUM(Amounts[x])", None, 0)
+    wb.define_name("T!Scoped", "=T!$A$2")
+    ws.write_formula("D2", "=Scoped*2", None, 0)
+    wb.close()
+    before = sha(path)
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="formulas")
+    assert r.failed and not (tmp_path / "out" / "table.xlsx").exists() and sha(path) == before
+    text = r.error + "\n" + "\n".join(r.problems)
+    assert "not computed: T!D1: uses a structured table reference, which the formulas engine cannot compute" in r.error
+    assert "T!D2: uses the sheet-scoped name SCOPED" in text
+    with pytest.raises(EngineRefused) as refused:  # the engine's own refusal: every cell listed
+        FormulasEngine().compute(path, REGISTRY, scan(path))
+    assert [str(p) for p in refused.value.problems][1:] == r.problems
+
+
+def test_excel_rounding():
+    assert excel_round(2.385, 2) == 2.39 and excel_round(-2.385, 2) == -2.39 and excel_round(1234.5, -2) == 1200
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")
+def test_nested_stp_calls_go_to_the_formulas_engine_and_the_report_says_so(tmp_path):
+    """The LibreOffice engine refuses an STP_* call that is not the whole formula of its cell; the
+    choice of engine hands the workbook to the formulas engine, whose values are written."""
+    import xlsxwriter
+
+    path = tmp_path / "nested.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Model")
+    ws.write_row("A1", [100, 200, 300])
+    ws.write_formula("A3", "=1+STP_CHECK(A1,100)", None, 0)
+    ws.write_formula("A4", "=STP_CHECK(A1,A2)", None, 0)
+    wb.close()
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "lo", engine="libreoffice")
+    fo = regen_file(path, REGISTRY, out_dir=tmp_path / "fo", engine="formulas")
+    assert r.status == "ok" and r.engine == "libreoffice"
+    assert r.problems[0] == ("computed with the formulas engine: the libreoffice engine needs each STP_* call to be the whole "
+                             "formula of its cell with references or literals as arguments (Model!A3 is not)")
+    assert r.problems[1:] == fo.problems and sha(r.output) == sha(fo.output)
+    assert get_engine("libreoffice").name == "libreoffice"
+
+
+EXCEL_FILES = sorted(SHARED.glob("*/*.xlsx")) if SHARED.exists() else []
+#: formulas-project/test.xlsx (13,487 cells, 2 minutes) is scored by bench/corpus_score.py instead.
+QUICK_FILES = [p for p in EXCEL_FILES if p.name != "test.xlsx"]
+#: Where both engines differ from Excel on most cells: DEC2BIN/HEX/OCT with 'places', whose
+#: error kinds (#NUM! against #VALUE!) neither engine reproduces. Scored, but apart.
+APART = {"BASES.xlsx"}
+
+
+@pytest.mark.skipif(not EXCEL_FILES, reason="../shared/corpus not present")
+@pytest.mark.parametrize("engine, floor", [("formulas", 0.93), pytest.param("libreoffice", 0.88, marks=ENGINES[1].marks)])
+def test_engines_against_excels_own_answers(engine, floor, tmp_path):
+    """Excel-saved workbooks: the share of formula cells where the engine reproduces the value Excel
+    stored (measured here: formulas 94%, LibreOffice 91% outside BASES.xlsx)."""
+    right = total = 0
+    rows = []
+    for path in QUICK_FILES:
+        r = regen_file(path, REGISTRY, out_dir=tmp_path / path.stem, engine=engine)
+        assert r.status == "ok", (path.name, r.error)
+        rows.append((path.name, r.values_changed, r.formula_cells))
+        if path.name not in APART:
+            total += r.formula_cells
+            right += r.formula_cells - r.values_changed
+    print(f"{engine}: {right}/{total} ({right / total:.1%}) outside {sorted(APART)}; differing: {[x for x in rows if x[1]]}")
+    assert total > 300
+    assert right / total >= floor
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")
+def test_calls_on_input_cells_are_computed_while_libreoffice_loads(tmp_path, monkeypatch):
+    """The libreoffice engine computes STP_* calls whose ranges hold only inputs from the file
+    (TRUE arrives as TRUE, as in Excel), and leaves to LibreOffice those whose ranges hold formulas;
+    the results are the formulas engine's."""
+    from xl_stp.batch.engines.libreoffice import plan as plan_module
+
+    path, _n = finance_workbook(tmp_path / "model.xlsx", rows=40, stp_every=2, check_every=4)
+    seen = {}
+    real = plan_module._Plan.precompute
+
+    def spy(self, *a):
+        real(self, *a)
+        seen.update(calls=len(self.calls), pre=len(self.pre_args),
+                    pre_names={self.calls[i][0].text.split("(")[0] for i in self.pre_args})
+    monkeypatch.setattr(plan_module._Plan, "precompute", spy)
+    lo = regen_file(path, REGISTRY, out_dir=tmp_path / "lo", engine="libreoffice")
+    fo = regen_file(path, REGISTRY, out_dir=tmp_path / "fo", engine="formulas")
+    assert lo.status == fo.status == "ok" and lo.problems == []
+    assert seen["pre"] == 20 and seen["calls"] == 30 and seen["pre_names"] == {"STP_CAPITAL_NET"}  # not STP_CHECK(B5, ...)
+    a, b = openpyxl.load_workbook(lo.output, data_only=True), openpyxl.load_workbook(fo.output, data_only=True)
+    for ws in a.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.value == pytest.approx(b[ws.title][c.coordinate].value) if isinstance(c.value, float) \
+                    else c.value == b[ws.title][c.coordinate].value, c.coordinate
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")
+def test_answers_that_arrive_together_are_all_read():
+    """The worker's answers to requests nobody waited for (closing a document) may reach the pipe
+    together with the next one; each is still taken in turn, without waiting for more."""
+    import threading
+    import time
+
+    from xl_stp.batch.engines.libreoffice.client import worker
+
+    w = worker()
+    done = []
+
+    def run():
+        w.defer("close")
+        w.defer("close")
+        time.sleep(0.5)  # all three answers are in the pipe before the first is read
+        done.append(w.call("close")["ok"])
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(20)
+    assert done == [True]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")
+def test_an_array_range_that_no_longer_fits_its_result_is_flagged(tmp_path):
+    import zipfile
+
+    import xlsxwriter
+
+    path = tmp_path / "spill.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Years")
+    ws.write_array_formula("A1:B1", "{=STP_FY(2017,3)}", None, 0)  # three years into a two-cell range
+    ws.write_array_formula("A3:C3", "{=STP_FY(2017,3)}", None, 0)
+    wb.close()
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="libreoffice")
+    assert r.status == "ok"
+    assert r.problems == ["Years!A1: the result is now 1 x 3 but its array range A1:B1 is 1 x 2; the range is kept as it is "
+                          "(cells beyond the result show #N/A, results beyond the range are not shown); re-enter the formula "
+                          "in Excel to resize it"]
+    ws = openpyxl.load_workbook(r.output, data_only=True)["Years"]
+    assert [ws["A1"].value, ws["B1"].value, ws["C1"].value] == ["2017/18", "2018/19", None]
+    with zipfile.ZipFile(r.output) as z:
+        assert 'ref="A1:B1"' in z.read("xl/worksheets/sheet1.xml").decode()

@@ -1,0 +1,115 @@
+"""The pipe to LibreOffice: a warm worker process (``worker.py`` under Debian's ``/usr/bin/python3``,
+which has the UNO bridge) that keeps one soffice per process and answers JSON-line requests."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from ...package import WorkbookError
+
+SYSTEM_PYTHON = os.environ.get("XL_STP_UNO_PYTHON", "/usr/bin/python3")
+WORKER = Path(__file__).with_name("worker.py")
+TIMEOUT = float(os.environ.get("XL_STP_LO_TIMEOUT", "300"))
+
+
+@functools.lru_cache(maxsize=1)
+def available() -> bool:
+    """LibreOffice and Debian's UNO bridge are installed (checked once per process)."""
+    if not (shutil.which("soffice") and os.path.exists(SYSTEM_PYTHON)):
+        return False
+    try:
+        return subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True, timeout=30).returncode == 0
+    except Exception:
+        return False
+
+
+class Worker:
+    """The warm LibreOffice worker process and the pipe to it."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([SYSTEM_PYTHON, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)  # stdout read with os.read only
+        self._owed = 0
+        self._buffer = b""  # answers read from the pipe but not yet taken (several may arrive together)
+        ready = self._reply(120)
+        if not ready.get("ready"):
+            raise WorkbookError("LibreOffice did not start")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _reply(self, timeout: float) -> dict:
+        """The next answer, one JSON line; the pipe is read directly (not through a buffered
+        reader, which could hold a second answer where select() cannot see it)."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            r, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not r:
+                self.kill()
+                raise WorkbookError(f"LibreOffice did not answer within {timeout:g} s; stopped")
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                self.kill()
+                raise WorkbookError("LibreOffice stopped unexpectedly")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    def send(self, op: str, **kw) -> None:
+        self.proc.stdin.write((json.dumps({"op": op, **kw}) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def defer(self, op: str, **kw) -> None:
+        """Send a request whose answer nobody waits for (closing a document while Python writes
+        the output); it is collected, and a failure ignored, before the next answer is read."""
+        self.send(op, **kw)
+        self._owed += 1
+
+    def receive(self) -> dict:
+        while self._owed:
+            self._owed -= 1
+            self._reply(TIMEOUT)
+        res = self._reply(TIMEOUT)
+        if not res.get("ok"):
+            raise WorkbookError(f"LibreOffice: {res.get('error')}")
+        return res
+
+    def call(self, op: str, **kw) -> dict:
+        self.send(op, **kw)
+        return self.receive()
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except Exception:
+            pass
+
+    def quit(self) -> None:
+        if self.alive():
+            try:
+                self.proc.stdin.write(b'{"op": "quit"}\n')
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=20)
+            except Exception:
+                self.kill()
+
+
+_worker: Worker | None = None
+
+
+def worker() -> Worker:
+    """This process's worker, started (or restarted) when needed."""
+    global _worker
+    if _worker is None or not _worker.alive():
+        _worker = Worker()
+        atexit.register(_worker.quit)
+    return _worker

@@ -1,0 +1,407 @@
+"""The call plan: everything about a workbook's STP_* calls that needs no LibreOffice.
+
+Each call's arguments (references, literals, or expressions LibreOffice evaluates in a scratch
+cell), the order the calls go in, the calls computed from the file's input cells while
+LibreOffice loads, how results are written into LibreOffice's copy with few calls, and where the
+formula-result cells are read from.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from udfs.excel import as_argument
+
+from ...cells import CELL_NAME, REF, SHEET_CELLS, bounds, column_index, column_letter, expand
+from ...formula import code_and_strings
+from ...package import WorkbookError
+from ...scan import SheetScan, WorkbookScan, constants
+from .client import Worker
+
+SCRATCH_ROW = 1_048_576  # the last row of a sheet, where scratch cells go (upwards)
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
+MAX_READ = 200_000  # cells in one bulk read
+PRE_MAX_CELLS = 10_000  # a larger argument range is read by LibreOffice, not from the file
+
+
+# ---- arguments -----------------------------------------------------------------------------------
+
+def _sheet_name(raw: str | None, default: str) -> str:
+    if not raw:
+        return default
+    return raw[1:-1].replace("''", "'") if raw.startswith("'") else raw
+
+
+def parse_arg(arg: str, sheet: str, names: dict[str, str]) -> tuple[str, Any]:
+    """('empty', None) | ('value', literal) | ('ref', (sheet, 'A1:B2')) | ('unsupported', text)."""
+    a = arg.strip()
+    if a == "":
+        return "empty", None
+    if len(a) >= 2 and a[0] == a[-1] == '"':
+        return "value", a[1:-1].replace('""', '"')
+    if a.upper() in ("TRUE", "FALSE"):
+        return "value", a.upper() == "TRUE"
+    if NUMBER.match(a):
+        return "value", float(a.rstrip("%")) / (100 if a.endswith("%") else 1)
+    m = REF.match(a)
+    if m:
+        ref = (m["a"] + (":" + m["b"] if m["b"] else "")).replace("$", "")
+        return "ref", (_sheet_name(m["sheet"], sheet), ref)
+    if a in names:  # a defined name that is a plain reference
+        kind, val = parse_arg(names[a], sheet, {})
+        if kind == "ref":
+            return kind, val
+    return "unsupported", a
+
+
+def to_api(text: str) -> str | None:
+    """An Excel formula (as stored in a file, without '=') in LibreOffice's API syntax
+    (``Inputs!E10`` -> ``$Inputs.E10``, ``,`` -> ``;``), or None when it is not a plain expression
+    that this can translate with certainty (array constants, external or whole-column references)."""
+    pieces = code_and_strings(text)
+    if pieces is None:
+        return None
+    out = []
+    for k, piece in enumerate(pieces):
+        if k % 2:
+            out.append(piece)
+            continue
+        if any(ch in piece for ch in "{}[]") or "_xlfn." in piece.lower():
+            return None
+        piece = SHEET_CELLS.sub(lambda m: f"${m.group(1)}.{m.group(2)}", piece)
+        if "!" in piece:
+            return None
+        out.append(piece.replace(",", ";"))
+    return "=" + "".join(out)
+
+
+def _set_scratch(w: Worker, scratch: dict[str, list[tuple[int, str]]]) -> None:
+    """Scratch formulas: one range call per sheet where they translate, the parser for the rest."""
+    blocks, singles = [], []
+    for sheet, rows in scratch.items():
+        api = [to_api(text) for _row, text in rows]
+        top = rows[-1][0]
+        blocks.append([sheet, f"A{top}:A{rows[0][0]}", [[a or ""] for a in reversed(api)]])
+        singles.extend([sheet, f"A{row}", text] for (row, text), a in zip(rows, api) if a is None)
+    if blocks:
+        w.call("set_formulas", ranges=blocks)
+    if singles:
+        w.call("formulas", cells=singles)
+
+
+# ---- results as LibreOffice takes them -------------------------------------------------------------
+
+def _fit(out: Any, target: str, keep_types: bool = False) -> list[list[Any]]:
+    """A result shaped to the range it fills (Excel fills an oversized array range with #N/A)."""
+    c1, r1, c2, r2 = bounds(target)
+    rows, cols = r2 - r1 + 1, c2 - c1 + 1
+    block = out if isinstance(out, list) else [[out]]
+    fitted = [[(block[i][j] if i < len(block) and j < len(block[i]) else "#N/A") for j in range(cols)] for i in range(rows)]
+    if keep_types:
+        return fitted
+    return [[(float(v) if isinstance(v, bool) else ("" if v is None else v)) for v in row] for row in fitted]
+
+
+def _api_value(v: Any) -> str:
+    """A value as a constant formula in LibreOffice's API syntax (locale-independent, typed)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "=1" if v else "=0"
+    if isinstance(v, (int, float)):
+        x = float(v)
+        return f"={x!r}" if math.isfinite(x) else "=NA()"
+    text = str(v)
+    if text == "#N/A":
+        return "=NA()"
+    return '="' + text.replace('"', '""') + '"'
+
+
+def _merge(writes: list[list[Any]]) -> list[list[Any]]:
+    """Single-cell writes in consecutive rows of one column become one range write (a column of
+    STP_CHECK cells is one UNO call, not 175)."""
+    singles = sorted((w for w in writes if ":" not in w[1]), key=lambda w: (w[0], *reversed(bounds(w[1])[:2])))
+    out = [w for w in writes if ":" in w[1]]
+    run: list[list[Any]] = []
+
+    def flush() -> None:
+        if run:
+            c, r = bounds(run[0][1])[:2]
+            last = bounds(run[-1][1])[1]
+            out.append([run[0][0], f"{column_letter(c)}{r}:{column_letter(c)}{last}", [w[2][0] for w in run],
+                        any(w[3] for w in run)])
+            run.clear()
+
+    for w in singles:
+        if run:
+            c0, r0 = bounds(run[-1][1])[:2]
+            c1, r1 = bounds(w[1])[:2]
+            if not (w[0] == run[-1][0] and c1 == c0 and r1 == r0 + 1):
+                flush()
+        run.append(w)
+    flush()
+    return out
+
+
+# ---- the order of the calls --------------------------------------------------------------------------
+
+def _order(calls: list) -> tuple[list[int], dict[tuple[str, str], set[int]]]:
+    """The calls in dependency order where one STP_* call reads another's cells directly (so one
+    pass gets chains of STP_* calls right), and, for each argument range, the calls it reads."""
+    deps = _readers(calls)
+    order: list[int] = []
+    state = [0] * len(calls)  # 0 new, 1 visiting, 2 done
+
+    def after(i: int):
+        return iter(sorted({d for k, key in calls[i][2] if k == "ref" for d in deps[key]} - {i}))
+
+    def visit(i: int) -> None:
+        stack = [(i, after(i))]
+        state[i] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next((d for d in it if state[d] == 0), None)
+            if nxt is None:
+                stack.pop()
+                state[node] = 2
+                order.append(node)
+            else:
+                state[nxt] = 1
+                stack.append((nxt, after(nxt)))
+
+    for i in range(len(calls)):
+        if state[i] == 0:
+            visit(i)
+    return order, deps
+
+
+def _readers(calls: list) -> dict[tuple[str, str], set[int]]:
+    """For each argument range, the calls whose results fill any of its cells."""
+    index: dict[str, dict[str, int]] = {}
+    for i, (cell, _fn, _parsed) in enumerate(calls):
+        for name in expand(cell.array_ref or cell.ref):
+            index.setdefault(cell.sheet, {})[name] = i
+    deps: dict[tuple[str, str], set[int]] = {}
+    for _cell, _fn, parsed in calls:
+        for k, key in parsed:
+            if k != "ref" or key in deps:
+                continue
+            sheet, ref = key
+            targets = index.get(sheet, {})
+            c1, r1, c2, r2 = bounds(ref)
+            if (c2 - c1 + 1) * (r2 - r1 + 1) <= len(targets):
+                found = {targets[n] for n in expand(ref) if n in targets}
+            else:
+                found = {i for n, i in targets.items() if c1 <= bounds(n)[0] <= c2 and r1 <= bounds(n)[1] <= r2}
+            deps[key] = found
+    return deps
+
+
+# ---- where the results are read ------------------------------------------------------------------
+
+def result_boxes(scan: WorkbookScan) -> dict[str, list]:
+    """Where the formula-result cells are: one range per band of rows (split further where the
+    cells are sparse), never one huge rectangle."""
+    out: dict[str, list] = {}
+    for s in scan.sheets:
+        split = CELL_NAME.fullmatch
+        cells = sorted((int(m.group(2)), column_index(m.group(1)), c) for c in s.result_cells() for m in (split(c),))
+        boxes = []
+        for band in _bands(cells):
+            r1, r2 = band[0][0], band[-1][0]
+            c1, c2 = min(b[1] for b in band), max(b[1] for b in band)
+            if (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_READ and r2 > r1:
+                for r in sorted({b[0] for b in band}):
+                    row = [b for b in band if b[0] == r]
+                    boxes.append((r, r, min(b[1] for b in row), max(b[1] for b in row), row))
+            else:
+                boxes.append((r1, r2, c1, c2, band))
+        out[s.name] = boxes
+    return out
+
+
+def _bands(cells: list[tuple[int, int, str]], rows: int = 500) -> list[list[tuple[int, int, str]]]:
+    bands: list[list[tuple[int, int, str]]] = []
+    for item in cells:
+        if bands and item[0] - bands[-1][0][0] < rows:
+            bands[-1].append(item)
+        else:
+            bands.append([item])
+    return bands
+
+
+# ---- the plan ------------------------------------------------------------------------------------
+
+class _Plan:
+    """Everything about a workbook's STP_* calls that needs no LibreOffice: scratch cells for
+    expression arguments, the dependency order, how results are written and where results are read."""
+
+    def __init__(self, scan: WorkbookScan, calls: list):
+        self.calls = calls
+        # An argument that is an expression (A10+Inputs!E10) is evaluated by LibreOffice in a
+        # scratch cell at the foot of the calling cell's sheet (its in-memory copy only).
+        self.scratch: dict[str, list[tuple[int, str]]] = {}
+        for cell, _fn, parsed in calls:
+            for j, (k, v) in enumerate(parsed):
+                if k == "unsupported":
+                    rows = self.scratch.setdefault(cell.sheet, [])
+                    row = SCRATCH_ROW - len(rows)
+                    rows.append((row, v))
+                    parsed[j] = ("scratch", (cell.sheet, f"A{row}"))
+        self.order, self.deps = _order(calls)
+        self.writer = _WritePlan(scan, calls)
+        self.result_boxes = result_boxes(scan)
+        self.pre_args: dict[int, list[Any]] = {}
+        self.pre_out: dict[int, Any] = {}
+
+    def precompute(self, path: Path, scan: WorkbookScan) -> None:
+        """Compute now, while LibreOffice is still loading the workbook, the STP_* calls whose
+        arguments are all literals or input cells (no formula result in any of their ranges): input
+        cells hold the same values before and after a recalculation, so they are read from the file
+        itself (which also hands TRUE over as TRUE, as Excel does, where LibreOffice would give 1).
+        A call whose ranges cannot all be read that way waits for LibreOffice as before."""
+        sheets = {s.name: s for s in scan.sheets}
+        candidates, wanted = self._on_inputs(sheets)
+        if not candidates:
+            return
+        values = _input_values(scan.package or path, sheets, wanted)
+        for i in candidates:
+            self._compute_ahead(i, values)
+
+    def _on_inputs(self, sheets: dict[str, SheetScan]) -> tuple[list[int], dict[str, set[str]]]:
+        """The calls whose arguments are literals or input cells only, and those cells by sheet."""
+        results: dict[str, set[str]] = {}
+        candidates: list[int] = []
+        wanted: dict[str, set[str]] = {}
+        for i, (_cell, _fn, parsed) in enumerate(self.calls):
+            need = _input_ranges(parsed, sheets, results)
+            if need is None:
+                continue
+            candidates.append(i)
+            for sheet_name, names in need:
+                wanted.setdefault(sheet_name, set()).update(names)
+        return candidates, wanted
+
+    def _compute_ahead(self, i: int, values: dict[str, dict[str, Any]]) -> None:
+        """Call ``i`` computed from the input values read, when all its ranges were read."""
+        _cell, fn, parsed = self.calls[i]
+        args = []
+        for k, v in parsed:
+            if k != "ref":
+                args.append(v)
+                continue
+            got = values.get(v[0])
+            if got is None:
+                return
+            c1, r1, c2, r2 = bounds(v[1])
+            args.append(as_argument([[got[f"{column_letter(c)}{r}"] for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]))
+        self.pre_args[i] = args
+        self.pre_out[i] = fn(*args)
+
+    def lo_refs(self) -> list[tuple[str, str]]:
+        """The argument ranges LibreOffice must be asked for: those of the calls not computed ahead."""
+        return sorted({val for i, (_, _, parsed) in enumerate(self.calls) if i not in self.pre_args
+                       for k, val in parsed if k in ("ref", "scratch")})
+
+
+def _input_ranges(parsed: list, sheets: dict[str, SheetScan], results: dict[str, set[str]]) -> list[tuple[str, tuple[str, ...]]] | None:
+    """The cells of each range argument as (sheet, cell names), or None unless every argument is
+    a literal or a small range of input cells on a sheet the fast reader took. ``results`` caches
+    each sheet's formula-result cells."""
+    need = []
+    for k, v in parsed:
+        if k in ("value", "empty"):
+            continue
+        sheet = sheets.get(v[0]) if k == "ref" else None
+        if sheet is None or not sheet.plain:
+            return None
+        c1, r1, c2, r2 = bounds(v[1])
+        if (c2 - c1 + 1) * (r2 - r1 + 1) > PRE_MAX_CELLS:
+            return None
+        if sheet.name not in results:
+            results[sheet.name] = sheet.result_cells()
+        names = expand(v[1])
+        if not results[sheet.name].isdisjoint(names):
+            return None
+        need.append((sheet.name, names))
+    return need
+
+
+def _input_values(source, sheets: dict[str, SheetScan], wanted: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+    """The wanted input cells' values read from the file, by sheet (a sheet not read is left out)."""
+    values: dict[str, dict[str, Any]] = {}
+    for sheet_name, names in wanted.items():
+        try:
+            got = constants(source, sheets[sheet_name], names)
+        except WorkbookError:
+            got = None  # e.g. a limit raised for the scan: LibreOffice reads these cells instead
+        if got is not None:
+            values[sheet_name] = got
+    return values
+
+
+class _WritePlan:
+    """How STP_* results go into LibreOffice's copy with few calls: an array range as one range;
+    a column of single-cell calls as one range when they are adjacent, or, when they are spread
+    among other formulas (every fifth row of a column), as one formula-array call over the column
+    that puts the other formulas back as they were."""
+
+    def __init__(self, scan: WorkbookScan, calls: list):
+        self.w: Worker | None = None
+        self.calls = calls
+        self.cleared: set[int] = set()
+        self.box_of: dict[int, int] = {}
+        self.boxes: list[dict] = []
+        groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        for i, (cell, _fn, _parsed) in enumerate(calls):
+            if not cell.array_ref:
+                c, r = bounds(cell.ref)[:2]
+                groups.setdefault((cell.sheet, c), []).append((r, i))
+        formula_cells = {(s.name, f.ref) for s in scan.sheets for f in s.formulas if f.kind != "array"}
+        array_cells = {(s.name, c) for s in scan.sheets for c in s.array_members}
+        wanted = []
+        for (sheet, col), members in groups.items():
+            members.sort()
+            r1, r2 = members[0][0], members[-1][0]
+            if len(members) < 8 or r2 - r1 + 1 == len(members) or r2 - r1 + 1 > 50 * len(members):
+                continue
+            letter = column_letter(col)
+            box = [f"{letter}{r}" for r in range(r1, r2 + 1)]
+            if all((sheet, n) in formula_cells and (sheet, n) not in array_cells for n in box):
+                b = {"sheet": sheet, "ref": f"{letter}{r1}:{letter}{r2}", "top": r1, "rows": {r: i for r, i in members}}
+                for _r, i in members:
+                    self.box_of[i] = len(self.boxes)
+                self.boxes.append(b)
+                wanted.append([sheet, b["ref"]])
+        self.wanted = wanted
+
+    def load(self, w: Worker) -> None:
+        """Read the formulas of the columns it will rewrite (in LibreOffice's own syntax)."""
+        self.w = w
+        if self.wanted:
+            for b, formulas in zip(self.boxes, w.call("get_formulas", ranges=self.wanted)["formulas"]):
+                b["formulas"] = [row[0] for row in formulas]
+
+    def write(self, changed: list[int], values: dict[int, Any]) -> None:
+        ranges, boxes = [], set()
+        for i in changed:
+            if i in self.box_of:
+                boxes.add(self.box_of[i])
+                continue
+            cell = self.calls[i][0]
+            target = cell.array_ref or cell.ref
+            ranges.append([cell.sheet, target, _fit(values[i], target), i not in self.cleared])
+            self.cleared.add(i)
+        if ranges:
+            self.w.call("write", ranges=_merge(ranges))
+        if boxes:
+            out = []
+            for k in sorted(boxes):
+                b = self.boxes[k]
+                rows = [[_api_value(_fit(values[b["rows"][b["top"] + j]], "A1", keep_types=True)[0][0]) if b["top"] + j in b["rows"] else f]
+                        for j, f in enumerate(b["formulas"])]
+                out.append([b["sheet"], b["ref"], rows])
+            self.w.call("set_formulas", ranges=out)
