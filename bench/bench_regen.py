@@ -33,19 +33,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from models import finance_workbook  # bench/models.py, beside this script
+from rich.console import Console
+from rich.table import Table
 
-from tests.data.corpus import finance_workbook  # noqa: E402
-from udfs import discover  # noqa: E402
-from xl_stp.batch import regen_file, run_batch, scan  # noqa: E402
-from xl_stp.batch.engines.libreoffice import available, worker  # noqa: E402
+from udfs import discover
+from udfs.excel import decode_cached
+from xl_stp.batch import regen_file, run_batch, scan
+from xl_stp.batch.engines.libreoffice import available, worker
 
 PYCEL = r'''
 import json, sys, time, types
-sys.path.insert(0, sys.argv[2])
 import openpyxl
 if not openpyxl.__version__.startswith("3.0."):  # pycel 1.0b30 misreads defined names with openpyxl 3.1
     sys.exit(f"pycel needs openpyxl 3.0.10 in its environment (found {openpyxl.__version__}); see bench/bench_regen.py")
@@ -117,12 +116,7 @@ def cached_values(path: str) -> dict[str, dict[str, object]]:
     for s in scan(path).sheets:
         cells = out.setdefault(s.name, {})
         for f in s.formulas:
-            if f.cached_type in (None, "n"):
-                cells[f.ref] = float(f.cached) if f.cached not in (None, "") else None
-            elif f.cached_type == "b":
-                cells[f.ref] = f.cached == "1"
-            else:
-                cells[f.ref] = f.cached
+            cells[f.ref] = decode_cached(f.cached_type, f.cached)
     return out
 
 
@@ -145,7 +139,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--sizes", default="200,2000", help="rows of the generated models (x12 formulas each)")
     a = ap.parse_args()
-    discover()
+    registry = discover()
     console = Console(width=220)
     if not available():
         console.print("LibreOffice is not installed: run scripts/setup as root first")
@@ -165,19 +159,20 @@ def main() -> None:
     out = tmp / "out"
     lo_legs = {}  # LibreOffice first, for every workbook, before the pure-Python engines fill the heap
     for label, path in files:
-        lo_t, lo_res = timed(lambda: regen_file(path, out_dir=out / "lo", engine="libreoffice"), 3)
+        lo_t, lo_res = timed(lambda: regen_file(path, registry, out_dir=out / "lo", engine="libreoffice"), 3)
         lo_legs[label] = (lo_t, lo_res, native_only(path, tmp))
     for label, path in files:
         sc = scan(path)
         lo_t, lo_res, nat_t = lo_legs[label]
-        fo_t, fo_res = timed(lambda: regen_file(path, out_dir=out / "fo", engine="formulas"), 1)
+        fo_t, fo_res = timed(lambda: regen_file(path, registry, out_dir=out / "fo", engine="formulas"), 1)
         lo_vals, fo_vals = cached_values(lo_res.output), cached_values(fo_res.output)
         wrong = disagreements(lo_vals, fo_vals)
         if label.startswith("LLR"):
             wrong += lo_res.values_changed + fo_res.values_changed  # against the stored (core) values
         pycel_t = pycel_wrong = None
         if a.pycel_python:
-            res = subprocess.run([a.pycel_python, "-c", PYCEL, str(path), str(ROOT)], capture_output=True, text=True,
+            res = subprocess.run([a.pycel_python, "-c", PYCEL, str(path)], capture_output=True, text=True,
+                                 env=dict(os.environ, PYTHONPATH=str(ROOT)),
                                  timeout=3600)
             if res.returncode == 0:
                 got = json.loads(res.stdout.strip().splitlines()[-1])
@@ -213,7 +208,7 @@ def main() -> None:
             row = [f"{n:,}"]
             for engine in ("libreoffice", "formulas"):
                 t = time.perf_counter()
-                results = run_batch(paths, out_dir=str(tmp / f"out_{engine}_{n}"), in_place=False, engine=engine, jobs=a.jobs)
+                results = run_batch(paths, registry, out_dir=str(tmp / f"out_{engine}_{n}"), in_place=False, engine=engine, jobs=a.jobs)
                 secs = time.perf_counter() - t
                 assert all(not r.failed for r in results), [r.error for r in results if r.failed][:3]
                 row += [f"{secs:.2f}", f"{n / secs:.1f}"]
