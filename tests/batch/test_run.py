@@ -21,7 +21,7 @@ from xl_stp.batch import scan
 from xl_stp.batch.engines.libreoffice import available as lo_available
 from xl_stp.batch.patch import CELL
 from xl_stp.batch.run import regen_file, run_batch
-from xl_stp.cli import app
+from xl_stp.cli.commands import app
 
 
 def strip_results(xml: bytes, cells: set[str]) -> bytes:

@@ -1,9 +1,7 @@
-"""The ``xl-stp`` command line.
+"""The ``xl-stp`` commands (typer): the layers wired together. :func:`xl_stp.cli.main` runs them.
 
-    xl-stp regen PATH... (--out DIR | --in-place) [--engine auto|libreoffice|formulas] [--jobs N]
-                 [--scheduler ADDRESS] [--report FILE.json|FILE.csv] [--cross-check] [--debug]
-    xl-stp build [--out DIR] [--render DIR]   # the LLR reference workbook and the template
-    xl-stp functions        # the STP_* functions of the one registry
+Each command imports its layer when it runs, so that a command whose extra is not installed says
+which one to install (:func:`xl_stp.cli.needs`) instead of failing at start-up.
 """
 
 from __future__ import annotations
@@ -19,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from . import needs
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="xl-stp: STP finance functions for Excel, and batch recalculation of workbooks without Excel.")
@@ -53,8 +53,11 @@ def regen(
     """Recalculate workbooks without Excel and write the cached values back, changing nothing else."""
     from udfs import discover
 
-    from .batch.package import Limits
-    from .batch.run import expand_paths, run_batch
+    try:
+        from ..batch.package import Limits
+        from ..batch.run import expand_paths, run_batch
+    except ModuleNotFoundError as e:
+        raise typer.Exit(needs("regen", e))
 
     if out is not None and in_place:
         errors.print("xl-stp regen: give --out DIR or --in-place, not both")
@@ -131,7 +134,10 @@ def build(
                                           help="Also render the workbook with LibreOffice: a PDF, and a PNG of the Outputs sheet"),
 ) -> None:
     """Build the LLR reference workbook (and the empty template) from the transcribed figures, and print its summary."""
-    from .builder.build import run
+    try:
+        from ..builder.build import run
+    except ModuleNotFoundError as e:
+        raise typer.Exit(needs("build", e))
 
     raise typer.Exit(run(out, quiet=quiet, render_dir=render))
 
@@ -148,24 +154,3 @@ def functions() -> None:
     for fn in REGISTRY.values():
         t.add_row(fn.signature, fn.returns)
     console.print(t)
-
-
-def _stop(signum, _frame) -> None:
-    """SIGTERM ends the run like Ctrl-C: temporary files are removed, finished outputs stay, originals
-    are untouched."""
-    raise KeyboardInterrupt
-
-
-def main() -> None:
-    import signal
-
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        app()
-    except KeyboardInterrupt:
-        errors.print("xl-stp: stopped; workbooks already written are complete, nothing else was changed")
-        raise SystemExit(130)
-
-
-if __name__ == "__main__":
-    main()

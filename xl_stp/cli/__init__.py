@@ -1,0 +1,55 @@
+"""The ``xl-stp`` command line: where the layers are wired together.
+
+    xl-stp regen PATH... (--out DIR | --in-place) [--engine auto|libreoffice|formulas] [--jobs N]
+                 [--scheduler ADDRESS] [--report FILE.json|FILE.csv] [--cross-check] [--debug]
+    xl-stp build [--out DIR] [--render DIR]   # the LLR reference workbook and the template
+    xl-stp functions                          # the STP_* functions of the one registry
+
+The base install (``pip install xl-stp``) is what the Excel functions need; the command line and
+what its commands run come with extras (``xl-stp[cli]``, ``[regen]``, ``[build]``). A command whose
+packages are missing says, in one line, which extra to install, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+#: The extra that brings what each command needs (any other command: the command line alone).
+EXTRAS = {"regen": ("regen", "the batch engine"), "build": ("build", "the workbook builder")}
+OURS = ("xl_stp", "udfs")
+
+
+def needs(command: str, error: ModuleNotFoundError) -> int:
+    """Say which extra brings the missing package; the exit status. A module of our own that is
+    missing is a broken install, not a missing extra: raised as it is."""
+    if (error.name or "").split(".")[0] in OURS:
+        raise error
+    extra, what = EXTRAS.get(command, ("cli", "the command line"))
+    print(f"xl-stp {command}: {what} needs packages the base install leaves out (no module {error.name!r}); "
+          f"install them with: pip install 'xl-stp[{extra}]'", file=sys.stderr)
+    return 2
+
+
+def _command(argv: list[str]) -> str:
+    return next((a for a in argv if not a.startswith("-")), "")
+
+
+def _stop(signum, _frame) -> None:
+    """SIGTERM ends the run like Ctrl-C: temporary files are removed, finished outputs stay, originals
+    are untouched."""
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        from .commands import app
+    except ModuleNotFoundError as e:
+        raise SystemExit(needs(_command(sys.argv[1:]), e))
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("xl-stp: stopped; workbooks already written are complete, nothing else was changed", file=sys.stderr)
+        raise SystemExit(130)
