@@ -51,10 +51,13 @@ def as_argument(rows: Sequence[Sequence[Any]]) -> Any:
 def decode_cached(t: str | None, text: str | None, shared: Sequence[str] | None = None) -> Any:
     """A cell's stored value (``t`` attribute, ``<v>`` text already unescaped) as a function
     receives it: numbers as float, ``b`` as True/False, errors and formula strings as their text,
-    shared strings looked up in ``shared``; None for no value. Raises ValueError for a value that
-    does not fit its type (and for ``t="d"`` ISO dates, which a reader must convert itself)."""
-    if text is None or text == "":
+    shared strings looked up in ``shared``; None for no value (an empty text result is ``""``).
+    Raises ValueError for a value that does not fit its type (and for ``t="d"`` ISO dates, which a
+    reader must convert itself)."""
+    if text is None:
         return None
+    if text == "":
+        return "" if t in ("e", "str", "inlineStr") else None
     if t in (None, "n"):
         return float(text)
     if t == "b":

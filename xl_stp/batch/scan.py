@@ -421,13 +421,11 @@ def _input_value(pkg: Package, t: str | None, body: bytes) -> Any:
     m = _V_ONLY.fullmatch(body)
     if not m:
         return _UNREAD
-    text = xml_text(m.group(1))
-    if not text:
-        return text if t in ("e", "str") else _UNREAD  # an empty text result is "", not a blank
     try:
-        return decode_cached(t, text, pkg.shared_strings() if t == "s" else None)
+        value = decode_cached(t, xml_text(m.group(1)), pkg.shared_strings() if t == "s" else None)
     except (ValueError, IndexError):
         return _UNREAD
+    return _UNREAD if value is None else value  # an empty text result is "", an empty number unread
 
 
 def _link_targets(pkg: Package) -> dict[int, str]:

@@ -258,10 +258,8 @@ def _kept_inputs(model, scan: WorkbookScan) -> dict[str, Any]:
                     value = decode_cached(f.cached_type, f.cached)
                 except ValueError:
                     continue
-                if value is None:  # no value stored: an empty text result is "", a number is not read
-                    if f.cached_type not in ("str", "e"):
-                        continue
-                    value = ""
+                if value is None:  # no value stored
+                    continue
                 stored[(s.name.upper(), f.ref)] = value
     inputs = {}
     for key in model.cells:
