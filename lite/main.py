@@ -21,8 +21,8 @@ def STP_FY(first, n):
 
 @func
 @arg("baseline", ndim=2, err_to_str=True, doc="Base-year spend, one cell per sector or organisation (health, social care), £000 (blank cells count as 0)")
-@arg("funding_growth", ndim=2, err_to_str=True, doc="Funding growth a year: one rate (2% or 0.02), one per year (a row) or per sector (a column)")
-@arg("cost_growth", ndim=2, err_to_str=True, doc="Cost and demand growth a year: one rate, one per year (a row) or per sector (a column)")
+@arg("funding_growth", ndim=2, err_to_str=True, doc="Funding growth a year, at most 100%: one rate (2% or 0.02), one per year (a row) or per sector (a column)")
+@arg("cost_growth", ndim=2, err_to_str=True, doc="Cost and demand growth a year, at most 100%: one rate, one per year (a row) or per sector (a column)")
 @arg("years", ndim=2, err_to_str=True, doc="Number of plan years, or the row of year headings")
 @arg("baseline_funding", ndim=2, err_to_str=True, doc="Optional base-year funding per sector if not in balance (default: equal to baseline)")
 def STP_DO_NOTHING(baseline, funding_growth, cost_growth, years, baseline_funding=None):
@@ -45,7 +45,7 @@ def STP_GAP(do_nothing, savings, investment=None, stf=None, bridge=None):
 @arg("gross", ndim=2, err_to_str=True, doc="Gross savings: one row per strand/scheme, one column per year, £000 (blank cells count as 0)")
 @arg("investment", ndim=2, err_to_str=True, doc="Optional investment (running cost) by strand and year, £000 (blank cells count as 0)")
 @arg("capital_charges", ndim=2, err_to_str=True, doc="Optional capital charges by strand and year, £000 (blank cells count as 0)")
-@arg("delivery", ndim=2, err_to_str=True, doc="Optional share of gross savings expected to be delivered, 0% to 100% (default 100%): one, per strand or per year")
+@arg("delivery", ndim=2, err_to_str=True, doc="Optional share of gross savings expected to be delivered, 0% to 100% (default 100%): one, per strand (a column), per year (a row) or per strand and year")
 def STP_SAVINGS(gross, investment=None, capital_charges=None, delivery=None):
     """Net savings by strand and year: gross x delivery % less investment less capital charges."""
     return stp.STP_SAVINGS(gross, investment, capital_charges, delivery)
@@ -64,7 +64,7 @@ def STP_PHASE(total, profile, years=None, start=None, horizon=None):
 
 @func
 @arg("costs", ndim=2, err_to_str=True, doc="Capital cost: one row per scheme, one column per year, £000 (blank cells count as 0)")
-@arg("disposals", ndim=2, err_to_str=True, doc="Disposal proceeds: one cell per scheme (a column), or schemes x years, or 0 for none; positive or in brackets, £000 (blank cells count as 0)")
+@arg("disposals", ndim=2, err_to_str=True, doc="Disposal proceeds: one cell per scheme (a column), or schemes x years, or 0 for none; positive or in brackets, not both, £000 (blank cells count as 0)")
 @arg("result", err_to_str=True, doc="Optional: table (default: years, Disposals, Total for each scheme and a TOTAL row), net (net per scheme), by_year (cost by year), or total")
 def STP_CAPITAL_NET(costs, disposals, result=None):
     """Net capital requirement: cost less disposal proceeds, per scheme, per year and in total (may be negative)."""
@@ -73,7 +73,7 @@ def STP_CAPITAL_NET(costs, disposals, result=None):
 
 @func
 @arg("programme", ndim=2, err_to_str=True, doc="External funding requirement by year (or the programme, with approved/internal), £000 (blank cells count as 0)")
-@arg("sources", ndim=2, err_to_str=True, doc="Funding sources: one row per source, one column per year; positive or in brackets; a first column of names is allowed, £000 (blank cells count as 0)")
+@arg("sources", ndim=2, err_to_str=True, doc="Funding sources: one row per source, one column per year; positive or in brackets (one way per source); a first column of names is allowed, £000 (blank cells count as 0)")
 @arg("order", ndim=2, err_to_str=True, doc="Optional order of the sources: a row of their names (or numbers 1, 2, ...)")
 @arg("approved", ndim=2, err_to_str=True, doc="Optional capital approved to date by year, £000 (blank cells count as 0)")
 @arg("internal", ndim=2, err_to_str=True, doc="Optional internally funded capital by year, £000 (blank cells count as 0)")
@@ -84,7 +84,7 @@ def STP_FUNDING_SPLIT(programme, sources, order=None, approved=None, internal=No
 
 @func
 @arg("programme", ndim=2, err_to_str=True, doc="External funding requirement by year (or the programme, with approved/internal), £000 (blank cells count as 0)")
-@arg("sources", ndim=2, err_to_str=True, doc="Funding sources: one row per source, one column per year; positive or in brackets; a first column of names is allowed, £000 (blank cells count as 0)")
+@arg("sources", ndim=2, err_to_str=True, doc="Funding sources: one row per source, one column per year; positive or in brackets (one way per source); a first column of names is allowed, £000 (blank cells count as 0)")
 @arg("order", ndim=2, err_to_str=True, doc="Optional order of the sources: a row of their names (or numbers 1, 2, ...)")
 @arg("approved", ndim=2, err_to_str=True, doc="Optional capital approved to date by year, £000 (blank cells count as 0)")
 @arg("internal", ndim=2, err_to_str=True, doc="Optional internally funded capital by year, £000 (blank cells count as 0)")
@@ -104,7 +104,7 @@ def STP_STF(non_recurrent, recurrent):
 @func
 @arg("capex", ndim=2, err_to_str=True, doc="Capital spend by year (one row per scheme), £000 (blank cells count as 0)")
 @arg("life", ndim=2, err_to_str=True, doc="Asset life in whole years: one, or a column with one per scheme")
-@arg("pdc_rate", err_to_str=True, doc="Optional PDC dividend rate (default 3.5%)")
+@arg("pdc_rate", err_to_str=True, doc="Optional PDC dividend rate, 0% to below 100% (default 3.5%)")
 @arg("in_use_lag", err_to_str=True, doc="Optional years from spend to depreciation starting (default 1)")
 def STP_CAPITAL_CHARGES(capex, life, pdc_rate=None, in_use_lag=None):
     """Capital charges to revenue by year: straight-line depreciation plus PDC dividend on average net book value."""
@@ -134,7 +134,7 @@ def STP_PAYBACK(capital_cost, savings, basis=None, disposals=None, cost_basis=No
 
 @func
 @arg("cashflows", ndim=2, err_to_str=True, doc="Cash flows by year, year 0 first (a row), £000; costs negative, savings positive")
-@arg("rate", err_to_str=True, doc="Optional flat discount rate; default the HM Treasury Green Book schedule (3.5%, declining after year 30)")
+@arg("rate", err_to_str=True, doc="Optional flat discount rate, at most 100% a year; default the HM Treasury Green Book schedule (3.5%, declining after year 30)")
 def STP_NPV(cashflows, rate=None):
     """Net present value, year 0 undiscounted, on the Green Book schedule unless a rate is given."""
     return stp.STP_NPV(cashflows, rate)

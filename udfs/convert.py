@@ -18,7 +18,14 @@ Server/Lite, in the batch engine and in tests):
 
 Blank cells in a money range count as 0 (the help text says so). Anything else that is not a
 number — text, TRUE/FALSE, a date, an error, NaN, infinity — is refused with a message naming the
-argument and the cell's position in the range.
+argument, the cell's position in the range and what to type::
+
+    costs: '12,000' is text at row 1, column 2; type it as a number
+    costs: expected a number in cell 2 of the row, found the error #N/A
+
+and the position itself in the error's ``at`` (row, column), for the batch engine's report. The
+rules for values that are numbers but cannot be meant (a growth rate of 400% a year) and those
+that only earn a warning are written down in :mod:`udfs.rules`.
 """
 
 from __future__ import annotations
@@ -69,22 +76,83 @@ def block(value: Any, argument: str) -> list[list[Any]]:
         raise STPError(argument, "is empty; expected a cell or a range")
     if len(set(map(len, rows))) != 1:
         i = next(i for i, r in enumerate(rows) if len(r) != width)
-        raise STPError(argument, f"row {i + 1} has {len(rows[i])} cells, row 1 has {width}; expected a rectangular range")
+        raise STPError(argument, f"row {i + 1} has {len(rows[i])} cells, row 1 has {width}; expected a rectangular range",
+                       at=(i, width) if len(rows[i]) > width else None)
     return rows
 
 
-def _where(rows: list[list[Any]], i: int, j: int) -> str:
+def where(rows: list[list[Any]], i: int, j: int, names: Sequence[str] | None = None, first_column: int = 0) -> str:
+    """Where cell (i, j) of a range is, in the range's own words: `` in cell 2 of the row``,
+    `` in cell 3 of the column``, `` at row 1, column 2``; nothing for a single cell. With row
+    ``names`` (the message then names the row by its label): `` in column 4`` of the range as
+    passed (``first_column`` columns of names come first)."""
+    if names is not None:
+        return f" in column {j + first_column + 1}"
     if len(rows) == 1 and len(rows[0]) == 1:
         return ""
     if len(rows) == 1:
         return f" in cell {j + 1} of the row"
     if len(rows[0]) == 1:
         return f" in cell {i + 1} of the column"
-    return f" at row {i + 1}, column {j + 1} of the range"
+    return f" at row {i + 1}, column {j + 1}"
 
 
-def money(value: Any, argument: str, *, blank: float | None = 0.0) -> np.ndarray:
-    """A range (or single cell) of amounts as a 2-D float array; blanks become ``blank``.
+_NUMERIC_TEXT = str.maketrans("", "", ", £$€\u00a0")
+
+
+def number_in_text(text: str) -> float | None:
+    """The number a text cell was meant to hold, if it looks like one: ``'12,000'``, ``'£1,200'``,
+    ``'(2,000)'`` (in brackets: negative), ``'3.5%'``; None otherwise."""
+    t = text.strip().translate(_NUMERIC_TEXT)
+    negative = len(t) > 2 and t[0] == "(" and t[-1] == ")"
+    if negative:
+        t = t[1:-1]
+    percent = t.endswith("%")
+    if percent:
+        t = t[:-1]
+    if not t or not any(c.isdigit() for c in t):
+        return None
+    try:
+        x = float(t)
+    except ValueError:
+        return None
+    if not math.isfinite(x):
+        return None
+    x = x / 100 if percent else x
+    return -x if negative else x
+
+
+def _refusal(v: Any, place: str, blank_ok: bool) -> str:
+    """What is wrong with a value that should be a number, and what to type instead."""
+    if isinstance(v, str) and not is_error(v):
+        if number_in_text(v) is not None:
+            return f"{v[:40]!r} is text{place}; type it as a number"
+        if not v.strip():
+            return f"a cell of spaces{place} is text; clear it" + (" (a blank counts as 0)" if blank_ok else " and type a number")
+        return f"{v[:40]!r} is text{place}; type a number" + (" (or leave the cell blank for 0)" if blank_ok else "")
+    if isinstance(v, (_dt.date, _dt.datetime)):
+        return f"expected a number{place}, found {_describe(v)}; format the cell as a number"
+    if v is None:
+        return f"expected a number{place}, found a blank"
+    finite = isinstance(v, _NUMBER_TYPES) and not isinstance(v, (bool, np.bool_)) and not (type(v) is int and v in COM_ERRORS)
+    return f"expected {'a finite number' if finite else 'a number'}{place}, found {_describe(v)}"
+
+
+def _refuse(rows: list[list[Any]], cell: Sequence[int], argument: str, blank_ok: bool,
+            names: Sequence[str] | None, first_column: int) -> None:
+    i, j = int(cell[0]), int(cell[1])
+    raise STPError(argument, _refusal(rows[i][j], where(rows, i, j, names, first_column), blank_ok),
+                   at=(i, j + first_column), label=None if names is None else names[i])
+
+
+def money(value: Any, argument: str, *, blank: float | None = 0.0, names: Sequence[str] | None = None,
+          first_column: int = 0) -> np.ndarray:
+    """A range (or single cell) of amounts as a 2-D float array; blanks become ``blank`` (a blank
+    is refused when ``blank`` is None).
+
+    A refusal names the cell (``at``: its row and column in ``value``, shifted by ``first_column``)
+    and says what to type. With row ``names`` (a range whose label column the caller split off)
+    the row is named by its label.
 
     Fast path: when every cell is a number or blank, one pass to fill the blanks and one numpy
     conversion.
@@ -98,23 +166,22 @@ def money(value: Any, argument: str, *, blank: float | None = 0.0) -> np.ndarray
     if plain:
         if type(None) in types:
             if blank is None:
-                k = flat.index(None)
-                i, j = divmod(k, len(rows[0]))
-                raise STPError(argument, f"expected a number{_where(rows, i, j)}, found a blank")
+                _refuse(rows, divmod(flat.index(None), len(rows[0])), argument, False, names, first_column)
             flat = [blank if v is None else v for v in flat]
         arr = np.array(flat, dtype=float).reshape(len(rows), len(rows[0]))
         finite = np.isfinite(arr)
         if finite.all():
             return arr
-        i, j = np.argwhere(~finite)[0]
-        raise STPError(argument, f"expected a finite number{_where(rows, i, j)}, found {_describe(rows[i][j])}")
+        _refuse(rows, np.argwhere(~finite)[0], argument, blank is not None, names, first_column)
     for i, r in enumerate(rows):
         for j, v in enumerate(r):
             if v is None:
+                if blank is None:
+                    _refuse(rows, (i, j), argument, False, names, first_column)
                 continue
             if isinstance(v, _NUMBER_TYPES) and not isinstance(v, (bool, np.bool_)) and math.isfinite(float(v)) and not (type(v) is int and v in COM_ERRORS):
                 continue
-            raise STPError(argument, f"expected a number{_where(rows, i, j)}, found {_describe(v)}")
+            _refuse(rows, (i, j), argument, blank is not None, names, first_column)
     raise STPError(argument, "expected numbers")  # unreachable in practice
 
 
@@ -139,7 +206,7 @@ def number(value: Any, argument: str, default: float | None = None) -> float:
     v = scalar(value, argument) if value is not None else None
     if v is None:
         if default is None:
-            raise STPError(argument, "is blank; expected a number")
+            raise STPError(argument, "is blank; expected a number", at=(0, 0))
         return float(default)
     if isinstance(v, str) and not is_error(v):
         try:  # a percentage typed as text, e.g. '3.5%'
@@ -149,15 +216,15 @@ def number(value: Any, argument: str, default: float | None = None) -> float:
             pass
     if isinstance(v, _NUMBER_TYPES) and not isinstance(v, (bool, np.bool_)) and not (type(v) is int and v in COM_ERRORS) and math.isfinite(float(v)):
         return float(v)
-    raise STPError(argument, f"expected a number, found {_describe(v)}")
+    raise STPError(argument, _refusal(v, "", blank_ok=False), at=(0, 0))
 
 
 def whole(value: Any, argument: str, default: int | None = None, minimum: int | None = None) -> int:
     x = number(value, argument, None if default is None else float(default))
     if not float(x).is_integer():
-        raise STPError(argument, f"expected a whole number, found {x:g}")
+        raise STPError(argument, f"expected a whole number, found {x:g}", at=(0, 0))
     if minimum is not None and x < minimum:
-        raise STPError(argument, f"expected {minimum} or more, found {int(x)}")
+        raise STPError(argument, f"expected {minimum} or more, found {int(x)}", at=(0, 0))
     return int(x)
 
 
@@ -165,13 +232,13 @@ def text(value: Any, argument: str, default: str | None = None, choices: Sequenc
     v = scalar(value, argument) if value is not None else None
     if v is None or (isinstance(v, str) and not v.strip()):
         if default is None:
-            raise STPError(argument, "is blank; expected text")
+            raise STPError(argument, "is blank; expected text", at=(0, 0))
         return default
     if not isinstance(v, str) or is_error(v):
-        raise STPError(argument, f"expected text, found {_describe(v)}")
+        raise STPError(argument, f"expected text, found {_describe(v)}", at=(0, 0))
     out = v.strip()
     if choices is not None and out.lower() not in choices:
-        raise STPError(argument, f"expected one of {', '.join(choices)}, found {out!r}")
+        raise STPError(argument, f"expected one of {', '.join(choices)}, found {out!r}", at=(0, 0))
     return out.lower() if choices is not None else out
 
 
@@ -185,7 +252,7 @@ def flag(value: Any, argument: str, default: bool = False) -> bool:
         return bool(v)
     if isinstance(v, str) and v.strip().upper() in ("TRUE", "FALSE"):
         return v.strip().upper() == "TRUE"
-    raise STPError(argument, f"expected TRUE or FALSE, found {_describe(v)}")
+    raise STPError(argument, f"expected TRUE or FALSE, found {_describe(v)}", at=(0, 0))
 
 
 def labels(value: Any, argument: str) -> list[str]:
@@ -194,10 +261,11 @@ def labels(value: Any, argument: str) -> list[str]:
     if len(rows) != 1 and len(rows[0]) != 1:
         raise STPError(argument, "expected a single row or column of names")
     out = []
-    for v in chain.from_iterable(rows):
-        if v is None or is_error(v) or isinstance(v, (bool, np.bool_)):
-            raise STPError(argument, f"expected names, found {_describe(v)}")
-        out.append(v.strip() if isinstance(v, str) else f"{v:g}")
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            if v is None or is_error(v) or isinstance(v, (bool, np.bool_)) or not isinstance(v, (str, *_NUMBER_TYPES)):
+                raise STPError(argument, f"expected names, found {_describe(v)}{where(rows, i, j)}", at=(i, j))
+            out.append(v.strip() if isinstance(v, str) else f"{v:g}")
     return out
 
 

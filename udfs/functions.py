@@ -4,7 +4,8 @@ This is the xlwings UDF module (``UDF Modules: udfs.functions``). Each function 
 arguments with :mod:`udfs.convert` (one line each), calls the core, and shapes the result for
 Excel: a scalar, or a list of rows that spills (by-year results as a row, so they line up under
 the year headings). Blank cells in money ranges count as 0. Errors come back as ``#STP! ...``
-text naming the argument.
+text naming the argument, the cell and what to type; ``checks=`` lists the warnings
+:meth:`~udfs.registry.UDF.explain` looks for (:mod:`udfs.rules`).
 
 Shapes each argument takes (with ``ndim=2`` every range argument arrives as a list of rows; the
 batch engine passes the same):
@@ -30,6 +31,7 @@ from xl_stp import core
 from xl_stp.core.errors import STPError
 
 from . import convert as cv
+from . import rules
 from .registry import REGISTRY, Arg, udf  # noqa: F401  (REGISTRY: what discover() returns)
 
 _MONEY = "£000 (blank cells count as 0)"
@@ -61,11 +63,14 @@ def STP_FY(first, n):
 
 @udf(
     Arg("baseline", f"Base-year spend, one cell per sector or organisation (health, social care), {_MONEY}"),
-    Arg("funding_growth", "Funding growth a year: one rate (2% or 0.02), one per year (a row) or per sector (a column)"),
-    Arg("cost_growth", "Cost and demand growth a year: one rate, one per year (a row) or per sector (a column)"),
+    Arg("funding_growth", "Funding growth a year, at most 100%: one rate (2% or 0.02), one per year (a row) or per sector (a column)"),
+    Arg("cost_growth", "Cost and demand growth a year, at most 100%: one rate, one per year (a row) or per sector (a column)"),
     Arg("years", "Number of plan years, or the row of year headings"),
     Arg("baseline_funding", "Optional base-year funding per sector if not in balance (default: equal to baseline)", optional=True),
     returns="sectors x years of the 'do nothing' gap (positive = shortfall)",
+    checks=(rules.NegativeFigures("baseline", "base-year spend", "check the sign"),
+            rules.HighRate("funding_growth", rules.GROWTH_WARNING, "growth is usually a few per cent (3.5% is 0.035): check it", True),
+            rules.HighRate("cost_growth", rules.GROWTH_WARNING, "growth is usually a few per cent (3.5% is 0.035): check it", True)),
 )
 def STP_DO_NOTHING(baseline, funding_growth, cost_growth, years, baseline_funding=None):
     """'Do nothing' gap by sector and year: cost grown at cost growth less funding grown at funding growth."""
@@ -83,6 +88,7 @@ def STP_DO_NOTHING(baseline, funding_growth, cost_growth, years, baseline_fundin
     Arg("stf", f"Optional STF / transformation funding by year, {_MONEY}", optional=True),
     Arg("bridge", "Optional TRUE for the whole bridge (do nothing, each strand, investment, STF, residual) instead of the residual row", optional=True, range=False),
     returns="the residual gap by year (or the bridge rows)",
+    checks=tuple(rules.BlankBetween(a) for a in ("do_nothing", "savings", "investment", "stf")),
 )
 def STP_GAP(do_nothing, savings, investment=None, stf=None, bridge=None):
     """Residual gap by year: 'do nothing' gap less savings (all strands) plus investment less STF."""
@@ -98,8 +104,13 @@ def STP_GAP(do_nothing, savings, investment=None, stf=None, bridge=None):
     Arg("gross", f"Gross savings: one row per strand/scheme, one column per year, {_MONEY}"),
     Arg("investment", f"Optional investment (running cost) by strand and year, {_MONEY}", optional=True),
     Arg("capital_charges", f"Optional capital charges by strand and year, {_MONEY}", optional=True),
-    Arg("delivery", "Optional share of gross savings expected to be delivered, 0% to 100% (default 100%): one, per strand or per year", optional=True),
+    Arg("delivery", "Optional share of gross savings expected to be delivered, 0% to 100% (default 100%): one, per strand (a column), "
+                    "per year (a row) or per strand and year", optional=True),
     returns="strands x years of net savings",
+    checks=(rules.NegativeFigures("gross", "saving", "it is taken as a cost of the strand"),
+            rules.NegativeFigures("investment", "investment", "it adds to the net saving"),
+            rules.NegativeFigures("capital_charges", "capital charge", "it adds to the net saving"),
+            *(rules.BlankBetween(a) for a in ("gross", "investment", "capital_charges"))),
 )
 def STP_SAVINGS(gross, investment=None, capital_charges=None, delivery=None):
     """Net savings by strand and year: gross x delivery % less investment less capital charges."""
@@ -117,6 +128,7 @@ def STP_SAVINGS(gross, investment=None, capital_charges=None, delivery=None):
     Arg("start", "Optional delay in whole years before spend starts (slippage); default 0", optional=True, range=False),
     Arg("horizon", "Optional number of year columns to return (spend beyond goes into the last one); default start + years", optional=True, range=False),
     returns="a row by year (a row per scheme)",
+    checks=(rules.Weights("profile"), rules.BeyondHorizon()),
 )
 def STP_PHASE(total, profile, years=None, start=None, horizon=None):
     """Spreads an amount over years on a profile, optionally starting later; the total is kept."""
@@ -131,9 +143,11 @@ def STP_PHASE(total, profile, years=None, start=None, horizon=None):
 
 @udf(
     Arg("costs", f"Capital cost: one row per scheme, one column per year, {_MONEY}"),
-    Arg("disposals", f"Disposal proceeds: one cell per scheme (a column), or schemes x years, or 0 for none; positive or in brackets, {_MONEY}"),
+    Arg("disposals", f"Disposal proceeds: one cell per scheme (a column), or schemes x years, or 0 for none; positive or in brackets, not both, {_MONEY}"),
     Arg("result", "Optional: table (default: years, Disposals, Total for each scheme and a TOTAL row), net (net per scheme), by_year (cost by year), or total", optional=True, range=False),
     returns="the scheme table, or the part asked for",
+    checks=(rules.NegativeFigures("costs", "cost", "it reduces the capital requirement (proceeds from a sale go in disposals)"),
+            rules.BlankBetween("costs")),
 )
 def STP_CAPITAL_NET(costs, disposals, result=None):
     """Net capital requirement: cost less disposal proceeds, per scheme, per year and in total (may be negative)."""
@@ -156,30 +170,55 @@ def STP_CAPITAL_NET(costs, disposals, result=None):
 
 def _waterfall(programme, sources, order, approved, internal):
     names, body = cv.split_labels(sources, "sources")
-    src = cv.money(body, "sources")
+    first = 0 if names is None else 1
+    if names is not None:
+        seen: dict[str, int] = {}
+        for i, name in enumerate(names):
+            if name in seen:
+                raise STPError("sources", f"is named twice (rows {seen[name] + 1} and {i + 1}); give each source its own name",
+                               at=(i, 0), label=name)
+            seen[name] = i
+    src = cv.money(body, "sources", names=names, first_column=first)
     prog = cv.money(programme, "programme")
     if prog.shape[0] == 1:
         prog = prog.reshape(-1)
-    if names is None:
-        names = [f"sources row {i + 1}" for i in range(src.shape[0])]
     wanted = None
     if order is not None:  # names, or positions 1..k
-        wanted = [names[int(w) - 1] if w.isdigit() and 1 <= int(w) <= len(names) else w for w in cv.labels(order, "order")]
-    return core.funding_waterfall(prog, src, names=names, order=wanted,
-                                  approved=0.0 if approved is None else cv.money(approved, "approved").reshape(-1),
-                                  internal=0.0 if internal is None else cv.money(internal, "internal").reshape(-1))
+        given = cv.labels(order, "order")
+        known = names if names is not None else core.funding.default_source_names(src.shape[0])
+        wanted = []
+        for k, w in enumerate(given):
+            if w.isdigit() and 1 <= int(w) <= len(known):
+                wanted.append(known[int(w) - 1])
+            elif names is None:
+                raise STPError("order", f"names {w!r}, but the sources have no names; give their numbers 1, 2, ... "
+                                        "or put their names in a first column of sources", at=(0, k))
+            else:
+                wanted.append(w)
+    try:
+        return core.funding_waterfall(prog, src, names=names, order=wanted,
+                                      approved=0.0 if approved is None else cv.money(approved, "approved").reshape(-1),
+                                      internal=0.0 if internal is None else cv.money(internal, "internal").reshape(-1))
+    except STPError as e:
+        if e.argument == "sources" and e.at is not None and first:
+            raise e.moved(at=(e.at[0], e.at[1] + first)) from None  # the column of names comes first
+        raise
 
 
 _FUNDING_ARGS = (
     Arg("programme", f"External funding requirement by year (or the programme, with approved/internal), {_MONEY}"),
-    Arg("sources", f"Funding sources: one row per source, one column per year; positive or in brackets; a first column of names is allowed, {_MONEY}"),
+    Arg("sources", f"Funding sources: one row per source, one column per year; positive or in brackets (one way per source); a first column of names is allowed, {_MONEY}"),
     Arg("order", "Optional order of the sources: a row of their names (or numbers 1, 2, ...)", optional=True),
     Arg("approved", f"Optional capital approved to date by year, {_MONEY}", optional=True),
     Arg("internal", f"Optional internally funded capital by year, {_MONEY}", optional=True),
 )
 
 
-@udf(*_FUNDING_ARGS, returns="rows: [programme, approved, internal,] external requirement, each source (negative), DH requirement")
+_FUNDING_CHECKS = tuple(rules.BlankBetween(a) for a in ("programme", "approved", "internal"))
+
+
+@udf(*_FUNDING_ARGS, returns="rows: [programme, approved, internal,] external requirement, each source (negative), DH requirement",
+     checks=_FUNDING_CHECKS)
 def STP_FUNDING_SPLIT(programme, sources, order=None, approved=None, internal=None):
     """Funding waterfall by year: each source (negative) and the residual DH requirement, which may be negative."""
     w = _waterfall(programme, sources, order, approved, internal)
@@ -189,7 +228,7 @@ def STP_FUNDING_SPLIT(programme, sources, order=None, approved=None, internal=No
     return cv.out_table(np.vstack([w.by_year(v) for _, v in rows]))
 
 
-@udf(*_FUNDING_ARGS, returns="the DH funding requirement by year (negative where sources exceed the requirement)")
+@udf(*_FUNDING_ARGS, returns="the DH funding requirement by year (negative where sources exceed the requirement)", checks=_FUNDING_CHECKS)
 def STP_DH_REQUIREMENT(programme, sources, order=None, approved=None, internal=None):
     """Residual DH funding requirement by year: external requirement less all sources; negative where they exceed it."""
     w = _waterfall(programme, sources, order, approved, internal)
@@ -200,6 +239,8 @@ def STP_DH_REQUIREMENT(programme, sources, order=None, approved=None, internal=N
     Arg("non_recurrent", f"Non-recurrent investment: one row per line, one column per year, {_MONEY}"),
     Arg("recurrent", f"Recurrent investment: same rows and years, {_MONEY}"),
     returns="3 rows by year: non-recurrent, recurrent, total",
+    checks=(rules.NegativeFigures("non_recurrent", "investment", "it reduces the total"),
+            rules.NegativeFigures("recurrent", "investment", "it reduces the total"), rules.BlankBetween("recurrent")),
 )
 def STP_STF(non_recurrent, recurrent):
     """Transformation (STF) investment by year: non-recurrent, recurrent and total rows."""
@@ -210,9 +251,11 @@ def STP_STF(non_recurrent, recurrent):
 @udf(
     Arg("capex", f"Capital spend by year (one row per scheme), {_MONEY}"),
     Arg("life", "Asset life in whole years: one, or a column with one per scheme", range=True),
-    Arg("pdc_rate", "Optional PDC dividend rate (default 3.5%)", optional=True, range=False),
+    Arg("pdc_rate", "Optional PDC dividend rate, 0% to below 100% (default 3.5%)", optional=True, range=False),
     Arg("in_use_lag", "Optional years from spend to depreciation starting (default 1)", optional=True, range=False),
     returns="3 rows by year: depreciation, PDC dividend, total capital charges",
+    checks=(rules.NegativeFigures("capex", "capital spend", "it reduces the capital charges"), rules.BlankBetween("capex"),
+            rules.HighRate("pdc_rate", rules.RATE_WARNING, "the PDC dividend rate is 3.5% (0.035): check it")),
 )
 def STP_CAPITAL_CHARGES(capex, life, pdc_rate=None, in_use_lag=None):
     """Capital charges to revenue by year: straight-line depreciation plus PDC dividend on average net book value."""
@@ -258,8 +301,10 @@ def STP_PAYBACK(capital_cost, savings, basis=None, disposals=None, cost_basis=No
 
 @udf(
     Arg("cashflows", "Cash flows by year, year 0 first (a row), £000; costs negative, savings positive"),
-    Arg("rate", "Optional flat discount rate; default the HM Treasury Green Book schedule (3.5%, declining after year 30)", optional=True, range=False),
+    Arg("rate", "Optional flat discount rate, at most 100% a year; default the HM Treasury Green Book schedule (3.5%, declining after year 30)", optional=True, range=False),
     returns="NPV, £000",
+    checks=(rules.BlankBetween("cashflows"),
+            rules.HighRate("rate", rules.RATE_WARNING, "the Green Book discount rate is 3.5% (0.035): check it")),
 )
 def STP_NPV(cashflows, rate=None):
     """Net present value, year 0 undiscounted, on the Green Book schedule unless a rate is given."""

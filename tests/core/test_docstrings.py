@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["core.years", "core.capital", "core.funding", "core.phasing", "core.savings", "core.gap", "core.stf", "core.appraisal",
+MODULES = ["core.errors", "core.years", "core.capital", "core.funding", "core.phasing", "core.savings", "core.gap", "core.stf", "core.appraisal",
            "core.reconcile", "llr.figures", "llr.plan", "llr.checks"]
 
 

@@ -70,9 +70,22 @@ def test_bad_arguments_are_named(kwargs, message):
     assert message in str(e.value)
 
 
-def test_source_mixing_signs_is_refused():
-    with pytest.raises(STPError, match="PF2: mixes positive and negative"):
-        funding_waterfall([10, 10], {"PF2": [1, -1]})
+def test_source_mixing_signs_is_refused_naming_the_source_and_the_cell():
+    with pytest.raises(STPError) as e:
+        funding_waterfall([10, 10, 10], {"LA": [0, 0, 0], "PF2": [-1, 2, -1]})
+    assert str(e.value) == ("sources 'PF2': mixes positive and negative amounts: 2 in year 2 is positive, the other 2 are in "
+                            "brackets; type them all in brackets (or all as positive amounts)")
+    assert (e.value.argument, e.value.label, e.value.at) == ("sources", "PF2", (1, 1))
+    with pytest.raises(STPError) as e:  # unnamed rows: named by their row
+        funding_waterfall([10, 10], [[0, 0], [1, -1]])
+    assert str(e.value).startswith("sources: row 2 mixes positive and negative amounts: 1 in year 1 is positive, the other is in brackets")
+    assert (e.value.label, e.value.at) == (None, (1, 0))
+
+
+def test_a_range_of_sources_with_more_years_than_the_programme():
+    with pytest.raises(STPError) as e:
+        funding_waterfall([10, 10, 10, 10], [[0, 0, 0, -1, -2], [0, 0, 0, 0, 0]], names=["PF2", "LA"])
+    assert str(e.value) == "sources: has 5 years, programme has 4" and e.value.at == (0, 4)
 
 
 def test_source_rows_fund_a_multi_scheme_programme_once():

@@ -42,7 +42,7 @@ def test_rephase_whole_and_fractional_years():
     (lambda: phase(100, "zigzag", 3), "profile: unknown profile 'zigzag'; expected one of straight, front, back, s-curve"),
     (lambda: phase(100, "straight", 0), "years: expected 1 or more, found 0"),
     (lambda: phase(100, "straight", 2.5), "years: expected a whole number, found 2.5"),
-    (lambda: phase(100, [1, -1, 2]), "profile: expected zero or more at position 2, found -1"),
+    (lambda: phase(100, [1, -1, 2]), "profile: weight 2 is -1; expected weights of zero or more"),
     (lambda: phase(100, [0, 0]), "profile: weights add up to zero"),
     (lambda: phase(100, "straight", 3, start=-1), "start: expected 0 or more, found -1"),
     (lambda: rephase([1, 2], -1), "slip: expected from 0 to 1000 years of delay"),

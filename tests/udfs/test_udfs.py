@@ -127,7 +127,7 @@ def test_ranges_in_any_orientation():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: R["STP_CAPITAL_NET"]([[1.0, 2.0], [3.0, 4.0]], [[1.0], [2.0], [3.0]]), "#STP! disposals: has 3 values; costs has 2 schemes"),
-    (lambda: R["STP_CAPITAL_NET"]([[1.0, "n/a"]], 0.0), "#STP! costs: expected a number in cell 2 of the row, found text 'n/a'"),
+    (lambda: R["STP_CAPITAL_NET"]([[1.0, "n/a"]], 0.0), "#STP! costs: 'n/a' is text in cell 2 of the row; type a number (or leave the cell blank for 0)"),
     (lambda: R["STP_CAPITAL_NET"]([[1.0, "#REF!"]], 0.0), "#STP! costs: expected a number in cell 2 of the row, found the error #REF!"),
     (lambda: R["STP_CAPITAL_NET"]([[1.0, -2146826246]], 0.0), "#STP! costs: expected a number in cell 2 of the row, found the error #N/A"),
     (lambda: R["STP_CAPITAL_NET"]([[1.0, True]], 0.0), "#STP! costs: expected a number in cell 2 of the row, found the logical value TRUE"),
@@ -137,11 +137,11 @@ def test_ranges_in_any_orientation():
     (lambda: R["STP_CAPITAL_NET"]([[1.0]]), "#STP! disposals: is required"),
     (lambda: R["STP_CAPITAL_NET"]([[1.0]], 0.0, "sideways"), "#STP! result: expected one of table, net, by_year, total, found 'sideways'"),
     (lambda: R["STP_PHASE"](100.0, "zigzag", 3), "#STP! profile: unknown profile 'zigzag'"),
-    (lambda: R["STP_SAVINGS"]([[100.0]], None, None, 2.5), "#STP! delivery: expected a share from 0% to 100% (0 to 1), found 250%"),
+    (lambda: R["STP_SAVINGS"]([[100.0]], None, None, 2.5), "#STP! delivery: 2.5 is 250%; type 2.5% or 0.025"),
     (lambda: R["STP_CAPITAL_CHARGES"]([[100.0]], -5.0), "#STP! life: expected an asset life of one year or more, found -5"),
     (lambda: R["STP_FY"]("next year", 3), "#STP! first: expected a financial year such as 2017/18"),
     (lambda: R["STP_CHECK"](1.0, 2.0, 3.0, 4.0), "#STP! STP_CHECK takes at most 3 arguments, got 4"),
-    (lambda: R["STP_DH_REQUIREMENT"]([[1.0, 2.0]], [[1.0, 2.0, 3.0]]), "#STP! sources row 1: has 3 years, programme has 2"),
+    (lambda: R["STP_DH_REQUIREMENT"]([[1.0, 2.0]], [[1.0, 2.0, 3.0]]), "#STP! sources: has 3 years, programme has 2"),
 ])
 def test_bad_input_gives_a_readable_message(call, message):
     out = call()

@@ -1,5 +1,8 @@
 """Every STP_* function, fed random mixtures of what Excel can hand over, never raises and
-returns numbers (or labels) or a readable #STP! message. 1,000 argument sets per function."""
+returns numbers (or labels) or a readable #STP! message — never a bug of ours reported as one
+("STP_X failed: ...") — and explain gives the same result, with an error exactly when the call
+failed, whose position lies within the argument's range as passed. 1,000 argument sets per
+function."""
 
 import datetime as dt
 import math
@@ -9,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from udfs.convert import EXCEL_ERRORS
-from udfs.registry import ERROR_PREFIX
+from udfs.registry import ERROR_PREFIX, _extent
+from xl_stp.core.errors import STPError
 from udfs import discover
 
 R = discover()
@@ -54,5 +58,16 @@ def test_random_excel_values_never_raise(name):
     def run(args):
         result = fn(*args)
         assert acceptable(result), (args, result)
+        assert not (isinstance(result, str) and f"{name} failed:" in result), (args, result)
+        e = fn.explain(*args)
+        assert e.result == result or (result != result), (args, result, e.result)
+        failed = isinstance(result, str) and result.startswith(ERROR_PREFIX)
+        assert (e.error is not None) == failed, (args, result, e.error)
+        if failed and e.error.at is not None:
+            k = [a.name for a in fn.args].index(e.error.argument)
+            extent = _extent(args[k]) if k < len(args) else None  # None: not a rectangle, or not given
+            if extent is not None:
+                assert 0 <= e.error.at[0] < extent[0] and 0 <= e.error.at[1] < extent[1], (args, e.error, e.error.at)
+        assert all(isinstance(w, STPError) for w in e.warnings)
 
     run()

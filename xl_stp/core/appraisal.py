@@ -16,6 +16,10 @@ Definitions (every result carries its own ``basis`` sentence, to print beside th
   is built), plus the PDC dividend: ``pdc_rate`` (3.5%) x average of opening and closing net book
   value (assets under construction included, as PDC relevant net assets include them).
 
+A rate typed as a whole percentage (3.5 for 3.5%: 350% a year) is refused with the fix in the
+message; a discount rate must be above -100% and at most 100% a year, a PDC rate from 0% to below
+100%.
+
 >>> roi(25_600, 279_581, disposals=28_350, basis="net").value.round(4)
 np.float64(0.1019)
 >>> payback(1000, 250).value
@@ -64,13 +68,18 @@ def discount_factors(n_years: int, rate: float | None = None) -> np.ndarray:
     return np.concatenate([[1.0], np.cumprod(1.0 / (1.0 + rates))])
 
 
+#: What a flat discount rate may be: above -100% and at most 100% a year (3.5 typed for 3.5% is refused).
+DISCOUNT_RANGE = "a discount rate above -100% and at most 100% a year (3.5% = 0.035)"
+#: What a PDC dividend rate may be: from 0% to below 100% a year.
+PDC_RANGE = "a PDC dividend rate from 0% to below 100% a year (3.5% = 0.035)"
+
+
 def _rate(rate: Any) -> float | None:
     if rate is None:
         return None
-    r = float(_arrays.amounts(rate, "rate", ndim=0))
-    if r <= -1:
-        raise STPError("rate", f"expected a discount rate above -100% (3.5% = 0.035), found {r:g}")
-    return r
+    r = _arrays.amounts(rate, "rate", ndim=0)
+    _arrays.refuse_rate(r, "rate", -1.0, 1.0, low_open=True, what=DISCOUNT_RANGE)
+    return float(r)
 
 
 def _rate_text(rate: float | None) -> str:
@@ -176,19 +185,20 @@ def capital_charges(capex: Any, life: Any, pdc_rate: Any = 0.035, in_use_lag: in
     """
     c = _arrays.as_2d(_arrays.amounts(capex, "capex", ndim=2))
     n_s, n = c.shape
-    lv = _arrays.amounts(life, "life", ndim=1)
-    lv = np.broadcast_to(lv, (n_s,)) if lv.ndim == 0 or lv.shape == (1,) else lv
-    if lv.shape != (n_s,):
-        raise STPError("life", f"has {lv.shape[0]} values for {n_s} schemes")
-    if (lv <= 0).any():
-        raise STPError("life", f"expected an asset life of one year or more, found {float(lv[lv <= 0][0]):g}")
-    if not np.all(lv == np.round(lv)):
-        raise STPError("life", "expected a whole number of years")
-    if (lv > MAX_LIFE).any():
-        raise STPError("life", f"expected an asset life of at most {MAX_LIFE} years, found {float(lv[lv > MAX_LIFE][0]):g}")
-    rate = float(_arrays.amounts(pdc_rate, "pdc_rate", ndim=0))
-    if not 0 <= rate < 1:
-        raise STPError("pdc_rate", f"expected a rate such as 3.5% (0.035), found {rate:g}")
+    life_given = lv = _arrays.amounts(life, "life", ndim=1)
+    if lv.shape not in ((), (1,), (n_s,)):
+        raise STPError("life", f"has {lv.shape[0]} values for {n_s} schemes", at=(0, n_s) if lv.shape[0] > n_s else None)
+    for bad, problem in ((lv <= 0, "expected an asset life of one year or more, found {:g}"),
+                         (lv != np.round(lv), "expected a whole number of years, found {:g}"),
+                         (lv > MAX_LIFE, f"expected an asset life of at most {MAX_LIFE} years, found {{:g}}")):
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            where = _arrays.place(lv.shape, (k,), columns="scheme") if lv.ndim else ""
+            raise STPError("life", problem.format(float(lv[k] if lv.ndim else lv)) + where,
+                           at=_arrays.at(np.shape(life_given), k) if lv.ndim else (0, 0))
+    rate = _arrays.amounts(pdc_rate, "pdc_rate", ndim=0)
+    _arrays.refuse_rate(rate, "pdc_rate", 0.0, 1.0, high_open=True, what=PDC_RANGE)
+    rate = float(rate)
     lag = int(_arrays.amounts(in_use_lag, "in_use_lag", ndim=0))
     h = n if horizon is None else int(horizon)
     if not 1 <= h <= 1000 or not 0 <= lag <= 1000:
@@ -204,6 +214,7 @@ def capital_charges(capex: Any, life: Any, pdc_rate: Any = 0.035, in_use_lag: in
         vals = np.take_along_axis(cum, np.broadcast_to(idx, (n_s, h)).astype(int), axis=1)
         return np.where(k >= 0, vals, 0.0)
 
+    lv = np.broadcast_to(lv, (n_s,))
     life_col = lv[:, None]
     dep = (cum_at(t[None, :] - lag) - cum_at(t[None, :] - lag - life_col.astype(int))) / life_col
     closing = cum - np.cumsum(dep, axis=1)

@@ -97,8 +97,9 @@ def capital_net(costs: Any, disposals: Any = 0.0) -> CapitalRequirement:
     by year (year known), or a single value; positive or in brackets, not mixed.
     """
     c = _arrays.as_2d(_arrays.amounts(costs, "costs", ndim=2))
-    d = _arrays.proceeds(disposals, "disposals", ndim=2)
+    given = _arrays.amounts(disposals, "disposals", ndim=2)
     n_schemes, n_years = c.shape
+    d = given
     if d.ndim == 0:
         if d != 0 and n_schemes != 1:
             raise STPError("disposals", f"is a single value but costs has {n_schemes} schemes; give one value per scheme")
@@ -108,12 +109,18 @@ def capital_net(costs: Any, disposals: Any = 0.0) -> CapitalRequirement:
             d = d.reshape(n_schemes, 1)
         elif n_schemes == 1 and d.shape[0] == n_years:
             d = d.reshape(1, n_years)
+        elif n_schemes == 1:
+            raise STPError("disposals", f"has {d.shape[0]} values; costs has one scheme of {n_years} years "
+                                        "(expected one value, or one per year)", at=(0, n_years) if d.shape[0] > n_years else None)
         else:
-            raise STPError("disposals", f"has {d.shape[0]} values; costs has {n_schemes} schemes (expected one value per scheme)")
+            raise STPError("disposals", f"has {d.shape[0]} values; costs has {n_schemes} schemes (expected one value per scheme)",
+                           at=(0, n_schemes) if d.shape[0] > n_schemes else None)
     else:
         if d.shape[0] != n_schemes:
-            raise STPError("disposals", f"has {d.shape[0]} schemes, costs has {n_schemes}")
+            raise STPError("disposals", f"has {_arrays.count(d.shape[0], 'scheme')}, costs has {n_schemes}",
+                           at=(n_schemes, 0) if d.shape[0] > n_schemes else None)
         if d.shape[1] not in (1, n_years):
-            raise STPError("disposals", f"has {d.shape[1]} years, costs has {n_years}")
-    return CapitalRequirement(costs=c, disposals=-d)
-
+            raise STPError("disposals", f"has {_arrays.count(d.shape[1], 'year')}, costs has {n_years}",
+                           at=(0, n_years) if d.shape[1] > n_years else None)
+    proceeds = _arrays.one_sign(d, "disposals", shape=given.shape if given.ndim else None, rows="scheme", columns="year")
+    return CapitalRequirement(costs=c, disposals=-proceeds)

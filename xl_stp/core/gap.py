@@ -9,7 +9,8 @@ For each sector row (health, social care, or one row per organisation) and each 
 
 ``baseline_funding`` defaults to the baseline cost (a system in balance in the base year); pass
 it to start from a deficit. Growth rates are fractions (2% = 0.02): one rate, one per year, one
-per row, or per row and year. Money in £000.
+per row, or per row and year; a rate above 100% a year (4 typed for 4%) or at or below -100% is
+refused. Money in £000.
 
 The bridge: residual gap = do-nothing gap - net savings (every strand) + investment - STF funding.
 
@@ -33,6 +34,10 @@ import numpy as np
 from . import _arrays
 from .errors import STPError
 from .years import MAX_YEARS, Timeline
+
+#: What a growth rate may be: above -100% and at most 100% a year. A rate outside is a typing slip
+#: (4 for 4%), refused with the fix in the message.
+GROWTH_RANGE = "a growth rate above -100% and at most 100% a year (2% = 0.02)"
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,16 @@ def do_nothing_gap(baseline: Any, funding_growth: Any, cost_growth: Any, years: 
     k = base.shape[0]
     fund0 = base if baseline_funding is None else _arrays.amounts(baseline_funding, "baseline_funding", ndim=1).reshape(-1)
     if fund0.shape != base.shape:
-        raise STPError("baseline_funding", f"has {fund0.shape[0]} rows, baseline has {k}")
-    fg = _arrays.per_year(funding_growth, "funding_growth", n, rows=k)
-    cg = _arrays.per_year(cost_growth, "cost_growth", n, rows=k)
-    for name, g in (("funding_growth", fg), ("cost_growth", cg)):
-        if (g <= -1).any():
-            raise STPError(name, "expected growth rates above -100% (as fractions: 2% = 0.02)")
+        raise STPError("baseline_funding", f"has {fund0.shape[0]} sectors, baseline has {k}",
+                       at=(0, k) if fund0.shape[0] > k else None)
+    rates = {}
+    for name, given in (("funding_growth", funding_growth), ("cost_growth", cost_growth)):
+        raw = _arrays.amounts(given, name, ndim=2)
+        one_d = "year" if raw.ndim < 2 and raw.size == n else "sector"
+        _arrays.refuse_rate(raw, name, -1.0, 1.0, low_open=True, what=GROWTH_RANGE, rows="sector",
+                            columns="year" if raw.ndim == 2 else one_d)
+        rates[name] = _arrays.per_year(raw, name, n, rows=k, row_word="sector")
+    fg, cg = rates["funding_growth"], rates["cost_growth"]
     with np.errstate(over="ignore", invalid="ignore"):
         cost = base[:, None] * np.cumprod(1 + cg, axis=1)
         funding = fund0[:, None] * np.cumprod(1 + fg, axis=1)
@@ -111,7 +120,7 @@ def _rows(values: Any, argument: str, n: int) -> np.ndarray:
         return np.full((1, n), float(arr))
     arr = _arrays.as_2d(arr)
     if arr.shape[1] != n:
-        raise STPError(argument, f"has {arr.shape[1]} years, do_nothing has {n}")
+        raise STPError(argument, f"has {arr.shape[1]} years, do_nothing has {n}", at=(0, n) if arr.shape[1] > n else None)
     return arr
 
 

@@ -66,9 +66,15 @@ def profile_weights(profile: str | Sequence[float] | np.ndarray, years: int | No
             "s-curve": np.sin(np.pi * (i + 0.5) / n),
         }[key]
     else:
-        w = _arrays.amounts(profile, "profile", ndim=1, allow_negative=False).reshape(-1)
+        given = _arrays.amounts(profile, "profile", ndim=1)
+        w = given.reshape(-1)
+        if (w < 0).any():
+            k = int(np.flatnonzero(w < 0)[0])
+            raise STPError("profile", f"weight {k + 1} is {float(w[k]):g}; expected weights of zero or more (e.g. 20%, 50%, 30%)",
+                           at=_arrays.at(given.shape, k))
         if years is not None and len(w) != _whole(years, "years", 1):
-            raise STPError("profile", f"has {len(w)} weights but years is {years}")
+            raise STPError("profile", f"has {len(w)} weights but years is {years}",
+                           at=(0, int(years)) if len(w) > int(years) else None)
         if w.sum() <= 0:
             raise STPError("profile", "weights add up to zero; expected positive weights")
     return w / w.sum()

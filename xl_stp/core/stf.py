@@ -58,5 +58,6 @@ def stf_totals(non_recurrent: Any, recurrent: Any) -> STFInvestment:
     rc = _arrays.as_2d(_arrays.amounts(recurrent, "recurrent", ndim=2))
     _arrays.years_match(nr, "non_recurrent", rc, "recurrent")
     if nr.shape[0] != rc.shape[0]:
-        raise STPError("recurrent", f"has {rc.shape[0]} lines, non_recurrent has {nr.shape[0]}")
+        raise STPError("recurrent", f"has {rc.shape[0]} lines, non_recurrent has {nr.shape[0]}",
+                       at=(nr.shape[0], 0) if rc.shape[0] > nr.shape[0] else None)
     return STFInvestment(lines_non_recurrent=nr, lines_recurrent=rc)

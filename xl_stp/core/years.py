@@ -102,12 +102,18 @@ class Timeline:
     @classmethod
     def from_labels(cls, labels: Iterable[Any], argument: str = "years") -> "Timeline":
         """A timeline from year headings; they must be consecutive and in order."""
-        starts = [parse_fy(v, argument) for v in labels]
+        starts = []
+        for k, v in enumerate(labels):
+            try:
+                starts.append(parse_fy(v, argument))
+            except STPError as e:
+                raise e.moved(problem=f"heading {k + 1}: {e.problem}", at=(0, k)) from None
         if not starts:
             raise STPError(argument, "expected at least one financial year")
         for i, (a, b) in enumerate(zip(starts, starts[1:])):
             if b != a + 1:
-                raise STPError(argument, f"years must be consecutive: {fy_label(a)} is followed by {fy_label(b)} (heading {i + 2})")
+                raise STPError(argument, f"years must be consecutive: {fy_label(a)} is followed by {fy_label(b)} (heading {i + 2})",
+                               at=(0, i + 1))
         return cls(starts[0], len(starts))
 
     @property
@@ -132,7 +138,8 @@ class Timeline:
         """Raise unless ``values`` has one column per year of this timeline."""
         n = values.shape[-1] if values.ndim else 1
         if n != self.n:
-            raise STPError(argument, f"has {n} years; the timeline {self.labels[0]} to {self.labels[-1]} has {self.n}")
+            raise STPError(argument, f"has {n} years; the timeline {self.labels[0]} to {self.labels[-1]} has {self.n}",
+                           at=(0, self.n) if n > self.n else None)
         return values
 
 
