@@ -117,7 +117,8 @@ def test_checks_sheet_compares_stated_and_computed(values):
             assert diff == pytest.approx(res.difference, abs=1e-9)
     beyond = [r for r in results if r.status == "exceeds rounding"]
     assert ws["D3"].value == f"{len(beyond)} checks exceed rounding" and ws["D4"].value == len(beyond) == 9
-    assert values["Cover"]["B9"].value == ws["D3"].value == values["Outputs"]["B3"].value
+    assert ws["H4"].value == 0 and ws["D5"].value == 0  # no check not computed, no function reporting a problem
+    assert values["Cover"]["B10"].value == ws["D3"].value == values["Outputs"]["B3"].value
 
 
 def test_outputs_are_laid_out_like_the_published_tables(values):
@@ -138,7 +139,8 @@ def test_outputs_are_laid_out_like_the_published_tables(values):
 
 def test_negatives_in_brackets_and_native_charts(formulas):
     ws = formulas["Outputs"]
-    fmts = {c.number_format for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=Calc")}
+    fmts = {c.number_format for row in ws.iter_rows() for c in row
+            if isinstance(c.value, str) and c.value.startswith(("=Calc", "=IF(err_"))}
     assert fmts and all("(" in f for f in fmts)
     with zipfile.ZipFile(WORKBOOK) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
@@ -177,11 +179,12 @@ def test_libreoffice_renders_the_outputs_with_numbers(renderer, tmp_path):
 
 
 def test_every_output_link_shows_its_calculation(values, formulas):
-    """Each Outputs cell that shows a calculated figure (=Calculations!$C$n) holds that cell's value."""
+    """Each Outputs cell that shows a calculated figure (=Calculations!$C$n, guarded by the error
+    check of the block it reads: =IF(err_...>0,NA(),Calculations!$C$n)) holds that cell's value."""
     ws_f, n = formulas["Outputs"], 0
     for row in ws_f.iter_rows():
         for c in row:
-            m = re.fullmatch(r"=Calculations!\$([A-Z]+)\$(\d+)", str(c.value))
+            m = re.fullmatch(r"=(?:IF\(err_[a-z0-9_]+>0,NA\(\),)?Calculations!\$([A-Z]+)\$(\d+)\)?", str(c.value))
             if m:
                 shown = values["Outputs"][c.coordinate].value
                 assert shown == values["Calculations"][f"{m[1]}{m[2]}"].value, c.coordinate

@@ -5,10 +5,19 @@ formulas black, negatives in brackets) and :class:`Sheet` writes labels, inputs,
 and STP_* calls, each formula with its value, and remembers every value it wrote so that later
 formulas can be given theirs. STP_* values come from the functions of the one registry, called with
 the cells as Excel passes them (:func:`udfs.excel.as_argument`).
+
+The workbooks guard themselves (FAST-style error checks). An STP_* call written with ``check=``
+is a *block*: the builder knows the size of the table it spills, and the block's error check (a
+cell named ``err_...``, :mod:`~xl_stp.builder.calculations` writes them) counts its cells that do
+not hold a number: an error value, an ``#STP!`` message (text, as a failed call shows in classic
+Excel) or a blank where the table did not spill. :meth:`Sheet.guarded` writes a formula that reads
+cells of a block as ``=IF(err_...>0,NA(),...)``, so that a total over a failed block is ``#N/A``,
+never a part-figure; formulas further down get the error as Excel passes errors on.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +26,7 @@ from typing import Any, Sequence
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from udfs.excel import as_argument
+from udfs.excel import as_argument, is_error
 from udfs.registry import REGISTRY
 
 BLUE, BLACK, GREY, HEAD_FILL = "#0000FF", "#000000", "#595959", "#DCE6F1"
@@ -28,6 +37,7 @@ FMT = {
     "%": '0.00"%";(0.00"%");"-"',
     "years": '0.00',
     "beds": '#,##0',
+    "count": '#,##0',
     "ratio": '0.00%;(0.00%);"-"',
 }
 #: Cell styles other than a number format (``total:<units>`` is a bold total over a rule).
@@ -44,10 +54,67 @@ TITLE = "LLR STP 2016 finance and capital"
 BUILT_BY = "xl-stp build (xl_stp/builder) from xl_stp/llr/data/llr_stp_2016.csv"
 
 
+#: The error value a guarded formula gives when a block it reads reports a problem (``NA()``).
+NA = "#N/A"
+
+
 def stored(v: Any) -> Any:
     """A value as the file stores it: floats to 15 significant digits, Excel's precision (so that
     -10.399999999999991 is -10.4 wherever it appears)."""
     return float(f"{v:.15g}") if isinstance(v, float) else v
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def excel_sum(values: Sequence[Any]) -> Any:
+    """``SUM`` as Excel works it out: the first error value wins; text and blanks are ignored."""
+    for v in values:
+        if is_error(v):
+            return v
+    return sum((float(v) for v in values if is_number(v)), 0.0)
+
+
+#: Text that arithmetic reads as a number without ambiguity (``'1.4'``); other text (``'12,000'``,
+#: an ``#STP!`` message) gives ``#VALUE!``, as LibreOffice's default and the formulas package do.
+PLAIN_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def excel_arithmetic(terms: Sequence[tuple[Any, float]]) -> Any:
+    """``a*f + b*g + ...`` as Excel works it out: an error value passes on, text gives ``#VALUE!``
+    unless it is a plain number (the first of them from the left), a blank is 0."""
+    total = 0.0
+    for v, factor in terms:
+        if is_error(v):
+            return v
+        if isinstance(v, str):
+            if not PLAIN_NUMBER.fullmatch(v):
+                return "#VALUE!"
+            v = float(v)
+        total += factor * (v or 0.0)
+    return total + 0.0
+
+
+def excel_link(v: Any) -> Any:
+    """``=A1`` as Excel shows it: a blank cell as 0."""
+    return 0.0 if v is None else v
+
+
+@dataclass(frozen=True)
+class Block:
+    """An STP_* call's spilled table and its error check.
+
+    ``name`` is the defined name of the check's cell (``err_acute_funding``), ``label`` says what
+    the call computes, ``anchor`` is its cell (``Calculations!B58``), ``cells`` the range it spills
+    (``$B$58:$G$65``), ``problems`` its cells that do not hold a number as built (0 in the
+    reference workbook)."""
+
+    name: str
+    label: str
+    anchor: str
+    cells: str
+    problems: int
 
 
 @dataclass
@@ -88,23 +155,52 @@ class Sheet:
         self.values[(row, col)] = value
         return value
 
-    def row_sum(self, row: int, first: int, last: int, fmt: str) -> Any:
-        """``=SUM`` of columns first..last of a row, in the next column; returns its value."""
-        value = sum(self.values[(row, j)] for j in range(first, last + 1))
-        return self.formula(row, last + 1, f"=SUM({self.rng(row, first, row, last).split('!')[1]})", value, fmt)
+    def guarded(self, row: int, col: int, expression: str, reads: Sequence[str], value: Any, fmt: str) -> Any:
+        """``=expression``, or ``=IF(err_a+err_b>0,NA(),expression)`` when it reads cells of STP_*
+        blocks (``reads``: the cells and ranges it refers to): ``#N/A`` while a block reports a
+        problem, never a part-figure. ``value`` is the expression's own value."""
+        names = self.book.blocks_read(reads)
+        if not names:
+            return self.formula(row, col, f"={expression}", value, fmt)
+        if any(self.book.blocks[n].problems for n in names):
+            value = NA
+        return self.formula(row, col, f"=IF({'+'.join(names)}>0,NA(),{expression})", value, fmt)
 
-    def udf(self, row: int, col: int, name: str, args: Sequence[str | None], fmt: str) -> list[list[Any]]:
+    def row_sum(self, row: int, first: int, last: int, fmt: str) -> Any:
+        """``=SUM`` of columns first..last of a row, in the next column (guarded when the row is
+        part of a block); returns its value."""
+        cells = self.rng(row, first, row, last)
+        value = excel_sum([self.values.get((row, j)) for j in range(first, last + 1)])
+        return self.guarded(row, last + 1, f"SUM({cells.split('!')[1]})", [cells], value, fmt)
+
+    def udf(self, row: int, col: int, name: str, args: Sequence[str | None], fmt: str,
+            check: tuple[str, str, tuple[int, int]] | None = None) -> list[list[Any]]:
         """``=STP_X(args)`` as the whole formula of its cell, spilling; the value computed by the
-        registry's function from the argument cells as Excel passes them."""
+        registry's function from the argument cells as Excel passes them.
+
+        ``check=(name, label, (rows, columns))`` makes it a block (:class:`Block`) of that size,
+        with an error check named ``name``. A failed call (an ``#STP!`` message) is written as
+        classic Excel shows it: the message in its cell, the rest of the block blank."""
         result = REGISTRY[name](*(None if a is None else self.book.excel_value(a) for a in args))
         text = f"={name}({','.join('' if a is None else a for a in args)})"
         block = [[stored(v) for v in line] for line in result] if isinstance(result, list) else [[stored(result)]]
-        if self.book.strict and isinstance(result, str) and result.startswith("#STP!"):
+        failed = isinstance(result, str) and result.startswith("#STP!")
+        if self.book.strict and failed:
             raise RuntimeError(f"{self.name}!{xl_rowcol_to_cell(row, col)}: {text} gave {result}")
         self._write_block(row, col, text, block, self.book.fmt(fmt))
         for i, line in enumerate(block):
             for j, v in enumerate(line):
                 self.values[(row + i, col + j)] = v
+        if check:
+            flag, label, (n_rows, n_cols) = check
+            if not failed and (len(block), len(block[0])) != (n_rows, n_cols):
+                raise RuntimeError(f"{self.name}!{xl_rowcol_to_cell(row, col)}: {text} spills {len(block)} x "
+                                   f"{len(block[0])}, the layout expects {n_rows} x {n_cols}")
+            footprint = [(row + i, col + j) for i in range(n_rows) for j in range(n_cols)]
+            problems = sum(1 for cell in footprint if not is_number(self.values.get(cell)))
+            self.book.add_block(Block(flag, label, f"{self.name}!{xl_rowcol_to_cell(row, col)}",
+                                      self.rng(row, col, row + n_rows - 1, col + n_cols - 1).split("!")[1], problems),
+                                self.name, footprint)
         return block
 
     def _write_block(self, row: int, col: int, text: str, block: list[list[Any]], f: Any) -> None:
@@ -130,6 +226,30 @@ class Book:
                                 "comments": f"Built by {BUILT_BY}"})
         self.sheets: dict[str, Sheet] = {}
         self._formats: dict[tuple, Any] = {}
+        self.blocks: dict[str, Block] = {}  # by the name of its error check, in the order written
+        self._block_of: dict[tuple[str, int, int], str] = {}  # (sheet, row, col) -> its block's name
+
+    def add_block(self, block: Block, sheet: str, footprint: Sequence[tuple[int, int]]) -> None:
+        if block.name in self.blocks:
+            raise ValueError(f"two blocks named {block.name}")
+        self.blocks[block.name] = block
+        for r, c in footprint:
+            self._block_of[(sheet, r, c)] = block.name
+
+    def blocks_read(self, references: Sequence[str]) -> list[str]:
+        """The names of the blocks whose cells these references (``Sheet!A1``, ``Sheet!A1:B2``)
+        read, in the order the blocks were written."""
+        hit = set()
+        for reference in references:
+            if "!" not in reference:
+                continue
+            name, cells = reference.split("!")
+            parts = cells.replace("$", "").split(":")
+            r1, c1 = xl_cell_to_rowcol(parts[0])
+            r2, c2 = xl_cell_to_rowcol(parts[-1])
+            hit.update(self._block_of[(name, r, c)] for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+                       if (name, r, c) in self._block_of)
+        return [n for n in self.blocks if n in hit]
 
     def sheet(self, name: str) -> Sheet:
         s = Sheet(self, name, self.wb.add_worksheet(name))
@@ -165,11 +285,6 @@ class Book:
         r1, c1 = xl_cell_to_rowcol(parts[0])
         r2, c2 = xl_cell_to_rowcol(parts[-1])
         return as_argument([[sheet.values.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)])
-
-    def num(self, reference: str) -> float:
-        """A single cell's value as Excel's arithmetic sees it: a blank is 0."""
-        v = self.excel_value(reference)
-        return 0.0 if v is None else v
 
     def close(self) -> None:
         self.wb.close()

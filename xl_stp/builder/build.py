@@ -4,9 +4,12 @@
     xl-stp build --out DIR       # somewhere else
 
 Sheets, FAST / ICAEW style, a module each: Cover, Inputs (every transcribed figure, blue, with its
-source), Calculations (STP_* functions and ordinary SUMs, black), Outputs (the published tables,
-negatives in brackets, three native charts) and Checks (every stated total against its computed
-value with STP_CHECK, and one master check).
+source), Calculations (STP_* functions and ordinary SUMs, black, and an error check for each STP_*
+block), Outputs (the published tables, negatives in brackets, three native charts) and Checks
+(every stated total against its computed value with STP_CHECK, and one master check).
+
+The workbook guards itself: a total over an STP_* block that reports a problem (an #STP! message
+or an error value) is #N/A, the master check fails, and the Cover says which functions.
 
 Every formula is stored with its value, so the file shows the right numbers without Excel. The
 values of STP_* cells come from calling the functions of the one registry (udfs.registry) with the
@@ -33,7 +36,7 @@ from .book import Book
 from .calculations import write_calculations
 from .charts import insert_charts
 from .checks import write_checks
-from .cover import write_cover
+from .cover import FUNCTIONS_ROW, write_cover
 from .inputs import write_inputs
 from .outputs import write_outputs
 from .render import render
@@ -46,31 +49,40 @@ TEMPLATE = "stp_template.xlsx"
 @dataclass(frozen=True)
 class Built:
     """Where the builder put things: the file, each Inputs figure's cell, each computed
-    quantity's cell (keys of xl_stp.llr.plan.LLRPlan.quantities) and the master check."""
+    quantity's cell (keys of xl_stp.llr.plan.LLRPlan.quantities), the master check, the cell of
+    each STP_* block by the name of its error check (``err_acute_funding`` -> ``Calculations!B58``),
+    the count of functions reporting a problem and the Cover's line saying which."""
 
     path: Path
     inputs: dict
     calculations: dict
     master: str
+    blocks: dict
+    functions: str
+    cover_functions: str
 
 
-def build(path: Path, figures: Figures | None = None, empty: bool = False) -> Built:
+def build(path: Path, figures: Figures | None = None, empty: bool = False, strict: bool | None = None) -> Built:
     """Write the workbook to ``path`` (atomically: a temporary file in the same folder, then
-    renamed). The same inputs give the same bytes."""
+    renamed). The same inputs give the same bytes.
+
+    ``strict`` (default: not ``empty``) refuses an STP_* call that gives an ``#STP!`` message; a
+    workbook built from figures with a mistake in them on purpose passes ``strict=False`` and gets
+    the message in the cell, as classic Excel shows it."""
     discover()
     figures = figures or Figures.load()
     path = Path(path)
     fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        book = Book(Path(tmp), strict=not empty)
+        book = Book(Path(tmp), strict=not empty if strict is None else strict)
         cover = book.sheet("Cover")  # the first tab; filled in last, when the master check exists
         inputs = write_inputs(book, figures, empty)
-        calc = write_calculations(book, figures, inputs)
+        calc, errors = write_calculations(book, figures, inputs)
         outputs = book.sheet("Outputs")  # before Checks in the tab order; filled in once the checks exist
         master = write_checks(book, figures, inputs, calc)
         insert_charts(book, outputs.ws, write_outputs(book, outputs, figures, calc, master))
-        write_cover(book, cover, master, empty)
+        write_cover(book, cover, master, errors, empty)
         cover.ws.activate()
         book.close()
         umask = os.umask(0)
@@ -80,7 +92,8 @@ def build(path: Path, figures: Figures | None = None, empty: bool = False) -> Bu
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return Built(path, inputs, calc, master)
+    return Built(path, inputs, calc, master, {b.name: b.anchor for b in book.blocks.values()}, errors.count,
+                 cover.ref(FUNCTIONS_ROW, 1))
 
 
 def build_workbooks(out: Path = OUT_DIR) -> tuple[Path, Path]:

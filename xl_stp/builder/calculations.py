@@ -2,6 +2,11 @@
 
 Each calculated cell is recorded under its quantity key (the keys of
 :attr:`xl_stp.llr.plan.LLRPlan.quantities`), which the Outputs and Checks sheets link to.
+
+Each STP_* call is a block (:class:`~xl_stp.builder.book.Block`) with an error check: the sheet
+ends with them, a row each — the cells of the block that do not hold a number, a status and the
+block's cell — and the count of functions reporting a problem (``err_functions``). Totals over a
+block are ``=IF(err_...>0,NA(),SUM(...))``.
 """
 
 from __future__ import annotations
@@ -12,11 +17,29 @@ from typing import Sequence
 from ..llr.figures import (ACUTE_FUNDING_COLUMNS, ACUTE_SOURCES, CAPITAL_COLUMNS, CAPITAL_TABLES, COMMUNITY_FUNDING_COLUMNS,
                            COMMUNITY_SCHEMES, COMMUNITY_SOURCES, STF_COLUMNS, STRAND_2, STRANDS, YEARS, Figures,
                            has_disposals, item_rows, stf_lines)
-from .book import Book, Sheet
+from .book import Book, Sheet, excel_arithmetic, excel_sum
 from .inputs import Cells
 
 #: The steps of the gap bridge as STP_GAP spills them (one row each).
 BRIDGE_STEPS: tuple[str, ...] = ("Do nothing gap", *STRANDS, "Investment", "STF funding", "Residual gap")
+#: The name of the cell counting the STP_* blocks that report a problem.
+ERR_FUNCTIONS = "err_functions"
+#: The status of a block's error check.
+BLOCK_OK, BLOCK_PROBLEM = "ok", "reports a problem"
+#: Capital programme table -> the suffix of its block's error-check name and the block's short name.
+CAPITAL_BLOCK = {"acute_reconfiguration": ("acute", "Acute reconfiguration"),
+                 "community_hospitals": ("community_hospitals", "Community hospitals"),
+                 "hinckley": ("hinckley", "Hinckley"), "oakham_lutterworth": ("oakham_lutterworth", "Oakham and Lutterworth"),
+                 "epr": ("epr", "EPR"), "other_schemes": ("other_schemes", "Other schemes")}
+
+
+@dataclass(frozen=True)
+class ErrorChecks:
+    """Where the error checks are: the row (0-based) of each block's check, by its name, and the
+    cell of the count of functions reporting a problem."""
+
+    rows: dict[str, int]
+    count: str
 
 
 @dataclass
@@ -51,8 +74,8 @@ class Calc:
         self.row = top + len(labels) + 1
 
 
-def write_calculations(book: Book, figures: Figures, inputs: Cells) -> dict[str, str]:
-    """The Calculations sheet. Returns the cell of each quantity key."""
+def write_calculations(book: Book, figures: Figures, inputs: Cells) -> tuple[dict[str, str], ErrorChecks]:
+    """The Calculations sheet. Returns the cell of each quantity key and where the error checks are."""
     s = book.sheet("Calculations")
     s.ws.set_column(0, 0, 52)
     s.ws.set_column(1, 9, 12)
@@ -67,8 +90,9 @@ def write_calculations(book: Book, figures: Figures, inputs: Cells) -> dict[str,
     savings(c)
     gap_bridge(c)
     acute_appraisal(c)
+    errors = error_checks(c)
     s.ws.freeze_panes(3, 1)
-    return c.cells
+    return c.cells, errors
 
 
 def capital_programme(c: Calc, figures: Figures, table: str) -> None:
@@ -79,7 +103,9 @@ def capital_programme(c: Calc, figures: Figures, table: str) -> None:
     costs = c.in_range(table, rows, YEARS)
     disp = c.in_range(table, rows, ["Disposals"]) if has_disposals(table) else "0"
     top = c.row
-    s.udf(top, 1, "STP_CAPITAL_NET", [costs, disp], "£000")
+    s.udf(top, 1, "STP_CAPITAL_NET", [costs, disp], "£000",
+          check=(f"err_capital_{CAPITAL_BLOCK[table][0]}", f"{CAPITAL_BLOCK[table][1]} capital: STP_CAPITAL_NET",
+                 (len(rows) + 1, len(CAPITAL_COLUMNS))))
     for i, r in enumerate([*rows, "TOTAL"]):
         s.label(top + i, 0, r if r != "TOTAL" else "Total", "label")
         for j, col in enumerate(CAPITAL_COLUMNS):
@@ -87,8 +113,9 @@ def capital_programme(c: Calc, figures: Figures, table: str) -> None:
     total = top + len(rows)
     c.row = total + 1
     s.label(c.row, 0, "Total capital cost (before disposals)")
-    by_year = [s.values[(total, 1 + j)] for j in range(len(YEARS))]
-    s.formula(c.row, 1, f"=SUM({s.rng(total, 1, total, len(YEARS)).split('!')[1]})", sum(by_year), "total:£000")
+    by_year = s.rng(total, 1, total, len(YEARS))
+    s.guarded(c.row, 1, f"SUM({by_year.split('!')[1]})", [by_year],
+              excel_sum([s.values.get((total, 1 + j)) for j in range(len(YEARS))]), "total:£000")
     c.cells[f"capital|{table}|cost"] = s.ref(c.row, 1)
     c.row += 2
 
@@ -103,7 +130,8 @@ def acute_funding(c: Calc) -> None:
     c.sheet.udf(top, 1, "STP_FUNDING_SPLIT", [c.in_range(a, ["Reconfiguration programme"], cols),
                                               c.in_range(a, list(ACUTE_SOURCES), cols), None,
                                               c.in_range(a, ["Approved to date"], cols),
-                                              c.in_range(a, ["Internally funded"], cols)], "£m")
+                                              c.in_range(a, ["Internally funded"], cols)], "£m",
+                check=("err_acute_funding", "Acute configuration funding: STP_FUNDING_SPLIT", (len(labels), len(cols))))
     c.label_and_total(top, labels, cols, "funding|acute", "£m")
 
 
@@ -114,7 +142,9 @@ def community_funding(c: Calc) -> None:
     c.heading("Community configuration funding (£m): =STP_FUNDING_SPLIT", [*COMMUNITY_FUNDING_COLUMNS, "Total"])
     top = c.row
     c.sheet.udf(top, 1, "STP_FUNDING_SPLIT", [c.in_range(cm, list(COMMUNITY_SCHEMES), cols),
-                                              c.in_range(cm, list(COMMUNITY_SOURCES), cols)], "£m")
+                                              c.in_range(cm, list(COMMUNITY_SOURCES), cols)], "£m",
+                check=("err_community_funding", "Community configuration funding: STP_FUNDING_SPLIT",
+                       (len(labels), len(cols))))
     c.label_and_total(top, labels, cols, "funding|community", "£m")
 
 
@@ -124,8 +154,9 @@ def stf_investment(c: Calc, figures: Figures) -> None:
     lines = stf_lines(figures)
     c.heading("STF investment (£000): =STP_STF", [*YEARS, "Total"])
     top = c.row
-    s.udf(top, 1, "STP_STF", [c.in_range(st, lines, STF_COLUMNS[0::2]), c.in_range(st, lines, STF_COLUMNS[1::2])], "£000")
     stf_labels = {"Non Rec": "Non-recurrent", "Rec": "Recurrent", "Total": "Total"}
+    s.udf(top, 1, "STP_STF", [c.in_range(st, lines, STF_COLUMNS[0::2]), c.in_range(st, lines, STF_COLUMNS[1::2])], "£000",
+          check=("err_stf", "STF investment: STP_STF", (len(stf_labels), len(YEARS))))
     for i, k in enumerate(stf_labels):
         s.label(top + i, 0, stf_labels[k])
         for j, y in enumerate(YEARS):
@@ -141,16 +172,17 @@ def savings(c: Calc) -> None:
     c.heading("Savings and gap (£m)", ["£m"])
     s.label(c.row, 0, "Strand 2 gross savings: acute reconfiguration + community")
     g1, g2 = inputs[(sv, STRAND_2, "Gross: acute reconfiguration")], inputs[(sv, STRAND_2, "Gross: community inpatients and planned care")]
-    s.formula(c.row, 1, f"={g1}+{g2}", book.num(g1) + book.num(g2), "£m")
+    s.formula(c.row, 1, f"={g1}+{g2}", excel_arithmetic([(book.excel_value(g1), 1.0), (book.excel_value(g2), 1.0)]), "£m")
     gross_cell = s.ref(c.row, 1)
     c.row += 1
     s.label(c.row, 0, "Strand 2 net savings: =STP_SAVINGS(gross, , capital charges)")
-    s.udf(c.row, 1, "STP_SAVINGS", [gross_cell, None, inputs[(sv, STRAND_2, "Capital charges 2017/18 to 2020/21")]], "£m")
+    s.udf(c.row, 1, "STP_SAVINGS", [gross_cell, None, inputs[(sv, STRAND_2, "Capital charges 2017/18 to 2020/21")]], "£m",
+          check=("err_strand2_savings", "Strand 2 net savings: STP_SAVINGS", (1, 1)))
     c.cells["savings|strand2|net"] = s.ref(c.row, 1)
     c.row += 1
     s.label(c.row, 0, "Net savings, five strands (as headed)")
     s.formula(c.row, 1, f"=SUM({c.in_range(sv, list(STRANDS), ['Net'])})",
-              sum(book.num(inputs[(sv, x, "Net")]) for x in STRANDS), "total:£m")
+              excel_sum([book.excel_value(inputs[(sv, x, "Net")]) for x in STRANDS]), "total:£m")
     c.cells["savings|strands|total"] = s.ref(c.row, 1)
     c.row += 2
 
@@ -164,7 +196,8 @@ def gap_bridge(c: Calc) -> None:
     nets = c.in_range("strand_savings", list(STRANDS), ["Net"])
     stf66 = c.inputs[(nar, "STF net investment 2020/21", "2020/21")]
     top = c.row
-    s.udf(top, 1, "STP_GAP", [do_nothing, nets, stf66, stf66, "TRUE"], "£m")
+    s.udf(top, 1, "STP_GAP", [do_nothing, nets, stf66, stf66, "TRUE"], "£m",
+          check=("err_gap_bridge", "Gap bridge 2020/21: STP_GAP", (len(BRIDGE_STEPS), 1)))
     for i, lab in enumerate(BRIDGE_STEPS):
         s.label(top + i, 0, lab)
         c.cells[f"bridge|{lab}"] = s.ref(top + i, 1)
@@ -177,11 +210,43 @@ def acute_appraisal(c: Calc) -> None:
     c.heading("Acute reconfiguration appraisal", ["value"])
     s.label(c.row, 0, "Annual gross saving (£000)")
     saving = c.inputs[("narrative", "Acute reconfiguration gross saving", "a year")]
-    s.formula(c.row, 1, f"={saving}*1000", c.book.num(saving) * 1000, "£000")
+    s.formula(c.row, 1, f"={saving}*1000", excel_arithmetic([(c.book.excel_value(saving), 1000.0)]), "£000")
     saving_cell = s.ref(c.row, 1)
     c.row += 1
     s.label(c.row, 0, "ROI on the net capital requirement: =STP_ROI(saving, cost, disposals, \"net\")")
     s.udf(c.row, 1, "STP_ROI", [saving_cell, c.cells["capital|acute_reconfiguration|cost"],
-                                 c.cells["capital|acute_reconfiguration|TOTAL|Disposals"], '"net"'], "ratio")
+                                 c.cells["capital|acute_reconfiguration|TOTAL|Disposals"], '"net"'], "ratio",
+          check=("err_acute_roi", "Acute reconfiguration ROI: STP_ROI", (1, 1)))
     c.cells["appraisal|acute|roi"] = s.ref(c.row, 1)
+    c.row += 2
+
+
+def error_checks(c: Calc) -> ErrorChecks:
+    """FAST-style error checks, a row for each STP_* block: the cells of its spilled table that do
+    not hold a number (an error, an #STP! message, a blank where it did not spill), named
+    ``err_...`` for the totals that guard on it; a status; the block's cell. Then the count of
+    functions reporting a problem (``err_functions``)."""
+    s, book = c.sheet, c.book
+    c.heading("Error checks: each STP_* block holds only numbers", ["Not a number", "Status", "Cell"])
+    s.label(c.row, 0, "Not a number: the cells of the spilled table holding an error, an #STP! message or a blank. "
+                      "Totals over a block reporting a problem show #N/A.", "note")
     c.row += 1
+    first, rows = c.row, {}
+    for block in book.blocks.values():
+        rows[block.name] = c.row
+        s.label(c.row, 0, block.label)
+        s.formula(c.row, 1, f"=ROWS({block.cells})*COLUMNS({block.cells})-COUNT({block.cells})", block.problems, "count")
+        book.wb.define_name(block.name, f"={s.ref(c.row, 1)}")
+        flag = s.ref(c.row, 1, absolute=False, sheet=False)
+        s.formula(c.row, 2, f'=IF({flag}>0,"{BLOCK_PROBLEM}","{BLOCK_OK}")', BLOCK_PROBLEM if block.problems else BLOCK_OK,
+                  "status")
+        s.label(c.row, 3, block.anchor)
+        c.row += 1
+    last = c.row - 1
+    s.label(c.row, 0, "Functions reporting a problem", "status")
+    flags = s.rng(first, 1, last, 1).split("!")[1]
+    s.formula(c.row, 1, f'=COUNTIF({flags},">0")', sum(1 for b in book.blocks.values() if b.problems), "total:count")
+    book.wb.define_name(ERR_FUNCTIONS, f"={s.ref(c.row, 1)}")
+    count = s.ref(c.row, 1)
+    c.row += 2
+    return ErrorChecks(rows, count)

@@ -3,6 +3,11 @@
 
 The status words are the core's (:data:`xl_stp.core.reconcile.NIL`, ``ROUNDING``, ``MISMATCH``);
 the Status formula is Excel's own version of :attr:`xl_stp.llr.checks.CheckResult.status`.
+
+A computed value that reads an STP_* block is guarded by the block's error check (``#N/A`` while
+it reports a problem); its check is then *not computed*. The master check says, first of all, how
+many functions report a problem (``err_functions`` on Calculations), then how many checks are not
+computed, then how many exceed rounding; ``OK`` only when none.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from xlsxwriter.utility import xl_col_to_name
 from ..core.reconcile import MISMATCH, NIL, OK, ROUNDING
 from ..llr.checks import Check, checks
 from ..llr.figures import Figures
-from .book import FMT, Book, Sheet
+from .book import FMT, Book, Sheet, excel_arithmetic, excel_link
+from .calculations import ERR_FUNCTIONS
 from .inputs import Cells
 
 #: The status of a check whose difference is not a number (an #STP! message upstream).
@@ -24,11 +30,14 @@ EXCEED = " checks exceed rounding"
 HEAD = 5  # the row of the column headings
 COLUMNS = ["#", "Section", "Check", "Stated", "Computed", "Difference", "Tolerance", "Status"]
 STATUS_COLUMN = 7
-BEYOND, WITHIN, MASTER = (3, 3), (3, 5), (2, 3)  # the cells of the counts and of the master check
+#: The cells of the counts (beyond rounding, within rounding, not computed, functions reporting a
+#: problem) and of the master check.
+BEYOND, WITHIN, UNCOMPUTED, FUNCTIONS, MASTER = (3, 3), (3, 5), (3, 7), (4, 3), (2, 3)
 
 
 def write_checks(book: Book, figures: Figures, inputs: Cells, calc: dict[str, str]) -> str:
-    """Every check, a row each, and the master check. Returns the master check cell."""
+    """Every check, a row each, and the master check. Returns the master check cell. (The
+    Calculations sheet, its error checks included, is written before.)"""
     s = book.sheet("Checks")
     ws = s.ws
     ws.set_column(0, 0, 5)
@@ -46,7 +55,7 @@ def write_checks(book: Book, figures: Figures, inputs: Cells, calc: dict[str, st
         write_check(book, s, row, k, chk, figures, inputs, calc)
         row += 1
     last = row - 1
-    master = write_master(s, first, last)
+    master = write_master(book, s, first, last)
     highlight_statuses(book, s, first, last)
     ws.autofilter(HEAD, 0, last, STATUS_COLUMN)
     ws.freeze_panes(HEAD + 1, 3)
@@ -62,29 +71,28 @@ def write_check(book: Book, s: Sheet, row: int, k: int, chk: Check, figures: Fig
     s.value(row, 0, k, "beds", blue=False)
     s.label(row, 1, chk.section)
     s.label(row, 2, chk.description)
-    s.formula(row, 3, f"={stated_cell}", book.num(stated_cell), fmt)
-    s.formula(row, 4, *computed(book, chk, inputs, calc), fmt)
+    s.formula(row, 3, f"={stated_cell}", excel_link(book.excel_value(stated_cell)), fmt)
+    expression, cells, value = computed(book, chk, inputs, calc)
+    s.guarded(row, 4, expression, cells, value, fmt)
     diff = s.udf(row, 5, "STP_CHECK", [s.ref(row, 3), s.ref(row, 4)], fmt)[0][0]
     s.value(row, 6, chk.tolerance, fmt)
     s.formula(row, 7, status_formula(s.ref(row, 5, sheet=False), s.ref(row, 6, sheet=False)),
               status(diff, chk.tolerance), "status")
 
 
-def computed(book: Book, chk: Check, inputs: Cells, calc: dict[str, str]) -> tuple[str, Any]:
-    """The computed side as a formula over the cells of its terms (``=a+b/1000-c*100``) and its
-    value as Excel works it out (text in the arithmetic gives #VALUE!)."""
-    parts, value = [], 0.0
+def computed(book: Book, chk: Check, inputs: Cells, calc: dict[str, str]) -> tuple[str, list[str], Any]:
+    """The computed side as an expression over the cells of its terms (``a+b/1000-c*100``), those
+    cells, and its value as Excel works it out (text in the arithmetic gives #VALUE!, an error value
+    passes on)."""
+    parts, cells, terms = [], [], []
     for term, factor in chk.computed:
         cell = inputs[tuple(term.split("|")[1:])] if term.startswith("figure|") else calc[term]
-        v = book.excel_value(cell)
-        if isinstance(v, str) or value == "#VALUE!":
-            value = "#VALUE!"  # text (an #STP! message) in arithmetic: Excel's #VALUE!
-        else:
-            value += factor * (v or 0.0)
+        cells.append(cell)
+        terms.append((book.excel_value(cell), factor))
         sign = "-" if factor < 0 else "+"
         mag = abs(factor)
         parts.append(f"{sign}{cell}" + ("" if mag == 1 else f"/{round(1 / mag):d}" if mag < 1 else f"*{mag:g}"))
-    return "=" + "".join(parts).lstrip("+"), value if isinstance(value, str) else value + 0.0
+    return "".join(parts).lstrip("+"), cells, excel_arithmetic(terms)
 
 
 def status(difference: Any, tolerance: float) -> str:
@@ -102,21 +110,40 @@ def status_formula(difference: str, tolerance: str) -> str:
             f'"{NOT_COMPUTED}")')
 
 
-def write_master(s: Sheet, first: int, last: int) -> str:
-    """The counts of checks beyond and within rounding, and the master check. Returns its cell."""
+def write_master(book: Book, s: Sheet, first: int, last: int) -> str:
+    """The counts of checks beyond rounding, within rounding and not computed, the count of
+    functions reporting a problem, and the master check. Returns its cell."""
     col = xl_col_to_name(STATUS_COLUMN, col_abs=True)  # $H
     statuses = f"{col}${first + 1}:{col}${last + 1}"
-    n_beyond = sum(1 for r in range(first, last + 1) if s.values[(r, STATUS_COLUMN)] == MISMATCH)
-    n_within = sum(1 for r in range(first, last + 1) if s.values[(r, STATUS_COLUMN)] == ROUNDING)
+    counts = {word: sum(1 for r in range(first, last + 1) if s.values[(r, STATUS_COLUMN)] == word)
+              for word in (MISMATCH, ROUNDING, NOT_COMPUTED)}
     s.label(BEYOND[0], 1, "Checks beyond rounding", "status")
-    s.formula(*BEYOND, f'=COUNTIF({statuses},"{MISMATCH}")', n_beyond, "beds")
+    s.formula(*BEYOND, f'=COUNTIF({statuses},"{MISMATCH}")', counts[MISMATCH], "count")
     s.label(WITHIN[0], WITHIN[1] - 1, ROUNDING)
-    s.formula(*WITHIN, f'=COUNTIF({statuses},"{ROUNDING}")', n_within, "beds")
+    s.formula(*WITHIN, f'=COUNTIF({statuses},"{ROUNDING}")', counts[ROUNDING], "count")
+    s.label(UNCOMPUTED[0], UNCOMPUTED[1] - 1, NOT_COMPUTED)
+    s.formula(*UNCOMPUTED, f'=COUNTIF({statuses},"{NOT_COMPUTED}")', counts[NOT_COMPUTED], "count")
+    s.label(FUNCTIONS[0], 1, "Functions reporting a problem", "status")
+    s.label(FUNCTIONS[0], FUNCTIONS[1] + 1, "(error checks at the end of Calculations)", "note")
+    n_functions = sum(1 for b in book.blocks.values() if b.problems)
+    s.formula(*FUNCTIONS, f"={ERR_FUNCTIONS}", n_functions, "count")
     s.label(MASTER[0], 1, "MASTER CHECK", "status")
-    beyond = s.ref(*BEYOND, absolute=False, sheet=False)
-    s.formula(*MASTER, f'=IF({beyond}=0,"{OK}",{beyond}&"{EXCEED}")', OK if n_beyond == 0 else f"{n_beyond}{EXCEED}",
-              "status")
+    functions, uncomputed, beyond = (s.ref(*cell, absolute=False, sheet=False) for cell in (FUNCTIONS, UNCOMPUTED, BEYOND))
+    s.formula(*MASTER, f'=IF({functions}>0,{functions}&IF({functions}=1," function reports"," functions report")&" a problem",'
+                       f'IF({uncomputed}>0,{uncomputed}&IF({uncomputed}=1," check"," checks")&" not computed",'
+                       f'IF({beyond}=0,"{OK}",{beyond}&"{EXCEED}")))',
+              master(n_functions, counts[NOT_COMPUTED], counts[MISMATCH]), "status")
     return s.ref(*MASTER)
+
+
+def master(functions: int, uncomputed: int, beyond: int) -> str:
+    """The master check as its formula gives it: functions reporting a problem first, then checks
+    not computed, then checks beyond rounding; OK when there are none."""
+    if functions:
+        return f"{functions} function{' reports' if functions == 1 else 's report'} a problem"
+    if uncomputed:
+        return f"{uncomputed} check{'' if uncomputed == 1 else 's'} not computed"
+    return OK if beyond == 0 else f"{beyond}{EXCEED}"
 
 
 def highlight_statuses(book: Book, s: Sheet, first: int, last: int) -> None:

@@ -49,6 +49,12 @@ def columns(figures: Figures, table: str) -> list[str]:
     return list(dict.fromkeys(frame["column"]))
 
 
+def figure(value: Any) -> float | str:
+    """A figure as the Inputs sheet holds it: a number; or text, as a user may type it ('12,000'),
+    for a workbook built with a mistake in it on purpose."""
+    return value if isinstance(value, str) else float(value)
+
+
 def write_inputs(book: Book, figures: Figures, empty: bool) -> Cells:
     """Every figure as published, blue, one block per published table. Returns the cell of each
     (table, row, column) of the blocks, blank ones included."""
@@ -83,7 +89,7 @@ def _narrative_block(s: Sheet, figures: Figures, table: str, part: Any, row: int
     for rec in part.itertuples():
         s.label(row, 0, f"{rec.row}: {rec.column}")
         s.label(row, 1, rec.units, "source")
-        s.value(row, 2, None if empty else rec.value, rec.units)
+        s.value(row, 2, None if empty else figure(rec.value), rec.units)
         s.label(row, SOURCE_COLUMN, rec.source + (f" ({rec.note})" if rec.note else ""), "source")
         cells[(table, rec.row, rec.column)] = s.ref(row, 2)
         row += 1
@@ -108,7 +114,7 @@ def _table_block(s: Sheet, figures: Figures, table: str, part: Any, row: int, em
         for j, c in enumerate(cols):
             hit = recs[recs["column"] == c]
             if len(hit):
-                s.value(row, 2 + j, None if empty else float(hit["value"].iloc[0]), units)
+                s.value(row, 2 + j, None if empty else figure(hit["value"].iloc[0]), units)
             else:
                 s.values[(row, 2 + j)] = None  # blank as published
             cells[(table, r, c)] = s.ref(row, 2 + j)

@@ -1,5 +1,10 @@
 """The Outputs sheet: the published tables rebuilt, each figure a link to its calculation, negatives
-in brackets; and the data of the three charts (:mod:`xl_stp.builder.charts`)."""
+in brackets; and the data of the three charts (:mod:`xl_stp.builder.charts`).
+
+A figure that reads a cell of an STP_* block is guarded by the block's error check
+(``=IF(err_acute_funding>0,NA(),Calculations!$B$58)``): ``#N/A`` while the block reports a problem,
+never the part-figure or the 0 a failed block would otherwise give.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Sequence
 
 from ..llr.figures import (ACUTE_FUNDING_COLUMNS, ACUTE_SOURCES, CAPITAL_COLUMNS, CAPITAL_TABLES, COMMUNITY_FUNDING_COLUMNS,
                            COMMUNITY_SOURCES, YEARS, Figures, item_rows)
-from .book import Book, Sheet
+from .book import Book, Sheet, excel_arithmetic, excel_link, is_number
 from .calculations import BRIDGE_STEPS
 
 TITLE = "LLR STP 2016: capital, funding and savings"
@@ -55,7 +60,7 @@ class Outputs:
 
     def link(self, r: int, col: int, key: str, fmt: str) -> None:
         cell = self.calc[key]
-        self.sheet.formula(r, col, f"={cell}", self.book.excel_value(cell), fmt)
+        self.sheet.guarded(r, col, cell, [cell], excel_link(self.book.excel_value(cell)), fmt)
 
     def table(self, title: str, cols: Sequence[str], rows: Sequence[Row], fmt: str) -> int:
         """A table of links to calculated cells; returns its first data row."""
@@ -73,10 +78,8 @@ class Outputs:
     def sum_of(self, r: int, col: int, cells: Sequence[str], fmt: str, negate: bool = False) -> None:
         """``=a+b+...`` of calculated cells (``=-(a+b+...)`` when negated, a deduction shown as a magnitude)."""
         text = "+".join(cells)
-        if negate:
-            self.sheet.formula(r, col, "=-(" + text + ")", -sum(self.book.num(x) for x in cells) + 0.0, fmt)
-        else:
-            self.sheet.formula(r, col, "=" + text, sum(self.book.num(x) for x in cells), fmt)
+        value = excel_arithmetic([(self.book.excel_value(x), -1.0 if negate else 1.0) for x in cells])
+        self.sheet.guarded(r, col, f"-({text})" if negate else text, cells, value, fmt)
 
 
 def write_outputs(book: Book, s: Sheet, figures: Figures, calc: dict[str, str], master: str) -> Layout:
@@ -180,11 +183,15 @@ def gap_bridge(o: Outputs) -> tuple[int, int]:
     o.heading("Gap bridge to 2020/21 (£m)", ["£m", "base", "up", "down"])
     start = o.row
     running = 0.0
+    earlier = None  # the error value of a step so far, if any (the bars after it give it too)
     for lab in BRIDGE_STEPS:
         cell = o.calc[f"bridge|{lab}"]
-        v = o.book.num(cell)
         s.label(o.row, 0, lab.replace(" - ", ": "), "status" if lab in BRIDGE_ENDS else "label")
-        s.formula(o.row, 1, f"={cell}", v, "total:£m" if lab == "Residual gap" else "£m")
+        v = s.guarded(o.row, 1, cell, [cell], excel_link(o.book.excel_value(cell)), "total:£m" if lab == "Residual gap" else "£m")
+        own = None if is_number(v) else excel_arithmetic([(v, 1.0)])
+        error = own if lab in BRIDGE_ENDS else (earlier or own)  # an end's bar reads its own step only
+        earlier = earlier or own
+        v = 0.0 if own else v
         before, after = (0.0, v) if lab in BRIDGE_ENDS else (running, running + v)
         running = after if lab != "Residual gap" else running
         r = o.row + 1  # the Excel row number
@@ -194,7 +201,7 @@ def gap_bridge(o: Outputs) -> tuple[int, int]:
             prev = f"SUM(B${start + 1}:B{r - 1})"
             lo_f, hi_f = f"MIN({prev},{prev}+B{r})", f"MAX({prev},{prev}+B{r})"
         for j, (formula, value) in enumerate(zip(bar_formulas(lo_f, hi_f), floating_bar(before, after)), start=2):
-            s.formula(o.row, j, formula, value, "£m")
+            s.formula(o.row, j, formula, error or value, "£m")
         o.row += 1
     end = o.row - 1
     o.row += 1
