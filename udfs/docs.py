@@ -1,7 +1,8 @@
-"""The README's table of Excel functions, generated from the one registry.
+"""The README's tables generated from the code: the Excel functions (from the one registry) and
+the rules for implausible input (from :mod:`udfs.rules`).
 
-``python -m udfs.docs`` rewrites the table between the ``functions`` markers in README.md; a
-test fails when the README and the registry disagree.
+``python -m udfs.docs`` rewrites each table between its markers in README.md (``functions``,
+``rules``); a test fails when the README and the code disagree.
 """
 
 from __future__ import annotations
@@ -22,11 +23,25 @@ def function_table() -> str:
     return "\n".join(lines)
 
 
+def tables() -> dict[str, str]:
+    """Marker name -> the table generated for it."""
+    from . import rules
+
+    return {"functions": function_table(), "rules": rules.table()}
+
+
+def replace_between(text: str, marker: str, table: str) -> str:
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    i, j = text.index(start), text.index(end)
+    return text[: i + len(start)] + "\n" + table + "\n" + text[j:]
+
+
 def main(readme: str = "README.md") -> int:
     path = Path(readme)
     text = path.read_text(encoding="utf-8")
-    start, end = text.index(START), text.index(END)
-    path.write_text(text[: start + len(START)] + "\n" + function_table() + "\n" + text[end:], encoding="utf-8")
+    for marker, table in tables().items():
+        text = replace_between(text, marker, table)
+    path.write_text(text, encoding="utf-8")
     return 0
 
 

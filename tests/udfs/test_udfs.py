@@ -184,6 +184,16 @@ def test_readme_function_table_matches_the_registry():
     assert readme[start:end].split("-->", 1)[1].strip() == function_table().strip(), "run: python -m udfs.docs"
 
 
+def test_readme_rules_table_matches_the_rules():
+    from pathlib import Path
+
+    from udfs.rules import table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start, end = readme.index("<!-- rules:start -->"), readme.index("<!-- rules:end -->")
+    assert readme[start:end].split("-->", 1)[1].strip() == table().strip(), "run: python -m udfs.docs"
+
+
 def test_capital_net_with_no_disposals_and_float_noise_shown_as_nil():
     """EPR and the other schemes have no disposals column: 0 means none. 62.9 - 50.7 - 12.2 is
     -3.6e-15 in floating point; the result shows 0, not (0.0)."""
