@@ -11,6 +11,7 @@ import importlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -186,13 +187,15 @@ def test_million_formula_rows_stream_in_bounded_memory(tmp_path, originals):
 def test_missing_sheet_is_reported_and_the_rest_computed(tmp_path, engine, originals):
     path = originals.add(hostile.missing_sheet(tmp_path / "missing.xlsx"))
     r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine=engine)
-    assert r.status == "ok", r.error
+    assert r.status == "inputs need fixing", r.error  # D1's STP_CHECK was passed #REF!
     text = "\n".join(r.problems)
     assert "Model!C1: refers to a sheet that does not exist: Gone" in text
     assert "Model!D1: refers to a sheet that does not exist: Gone" in text
+    assert r.problems[0] == "Model!D1: #STP! stated: expected a number, found the error #REF!"
     ws = openpyxl.load_workbook(r.output, data_only=True)["Model"]
     assert ws["B1"].value == 10
     assert ws["C1"].value in ("#REF!", "#NAME?")  # formulas says #REF!, LibreOffice #NAME?
+    assert ws["D1"].value == "#VALUE!"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -377,21 +380,36 @@ def test_killed_mid_batch_leaves_only_whole_outputs(tmp_path, sig, originals):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_bad_stp_arguments_give_messages_in_cells_and_in_the_report(tmp_path, engine, originals):
+    """Every failed call shows #VALUE! (a real error) and is in the report: on a line of its own
+    (its cell and its #STP! message, or the input cell it refused), or counted under the input
+    cell it shares with calls reported before it."""
     path, calls = hostile.bad_arguments(tmp_path / "bad.xlsx")
     originals.add(path)
     r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine=engine)
-    assert r.status == "ok", r.error
+    assert r.status == "inputs need fixing", r.error
+    with zipfile.ZipFile(r.output) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
     ws = openpyxl.load_workbook(r.output, data_only=True)["Bad"]
-    messages = {p.split(": ", 1)[0]: p for p in r.problems}
+    covered = {}  # failed STP_* cell -> the report line that covers it
+    for p in r.inputs:
+        if p["severity"] == "error":
+            for cell in [p["formula_cell"]] + p["dependents"]:
+                covered[cell] = p["line"]
+    assert [p["line"] for p in r.inputs] == r.problems[:len(r.inputs)]
+    failed = 0
     for cell, text in calls:
         v = ws[cell].value
         assert v is not None, (cell, text)
-        assert isinstance(v, (int, float, str)) and "Traceback" not in str(v), (cell, text, v)
-        if isinstance(v, str) and v.startswith("#STP!"):
-            assert messages[f"Bad!{cell}"] == f"Bad!{cell}: {v}"
-            assert "Traceback" not in v and "\n" not in v
-    last = {text: ws[cell].value for cell, text in calls[-5:]}
-    assert "#STP! life" in last["STP_CAPITAL_CHARGES(A4:C4,-5)"]
+        assert isinstance(v, (int, float, str)) and "Traceback" not in str(v) and not str(v).startswith("#STP!"), (cell, text, v)
+        if v == "#VALUE!":
+            failed += 1
+            assert f"Bad!{cell}" in covered, (cell, text)
+            assert re.search(rf'<c r="{cell}"[^>]*\bt="e"[^>]*>.*?<v>#VALUE!</v>', sheet), cell  # a real error value
+    assert failed > 100 and len(covered) == failed
+    for line in covered.values():
+        assert "Traceback" not in line and "\n" not in line
+    last = {text: covered.get(f"Bad!{cell}") for cell, text in calls[-5:]}
+    assert last["STP_CAPITAL_CHARGES(A4:C4,-5)"].startswith(f"Bad!{calls[-3][0]}: #STP! life")
     assert "#STP! profile" in last['STP_PHASE(1000,"zigzag",5)'] and "zigzag" in last['STP_PHASE(1000,"zigzag",5)']
     assert "#STP! delivery" in last["STP_SAVINGS(A4:C4,,,2.5)"]
-    assert last["STP_STF(A4:C5,A7:B7)"].startswith("#STP! ")
+    assert f"Bad!{calls[-4][0]}: #STP! " in last["STP_STF(A4:C5,A7:B7)"]

@@ -83,8 +83,11 @@ def test_llr_workbook_regenerates_with_no_changes(tmp_path):
     """The reference workbook's stored values are what the engine computes from its formulas."""
     for engine in ["formulas"] + (["libreoffice"] if lo_available() else []):
         r = regen_file(LLR, REGISTRY, out_dir=tmp_path / engine, engine=engine)
-        assert r.status == "ok" and r.problems == [], (engine, r.error, r.problems)
-        assert r.formula_cells == 1161 and r.stp_cells == 187
+        # the published tables have blanks between figures (City Hub): warnings, which keep "ok"
+        assert r.status == "ok" and all(p["severity"] == "warning" for p in r.inputs), (engine, r.error, r.problems)
+        assert r.problems == [p["line"] for p in r.inputs], (engine, r.problems)
+        sc = scan(LLR)
+        assert r.formula_cells == sc.formula_count > 1000 and r.stp_cells == len(sc.stp_cells()) > 180
         assert r.values_changed == 0, engine
         assert sha(r.output) == sha(LLR)
 

@@ -2,7 +2,9 @@
 
 ``scan`` (formula cells, array ranges, STP_* spellings) -> ``Engine.compute`` (LibreOffice
 headless or the pure-Python ``formulas`` package; STP_* through the registry of functions it is
-given) -> ``patch`` (only cached values change). ``regen_file(path, registry)`` runs the three for
+given; a failed call's cells hold #VALUE!, and so does every figure computed from them) ->
+``patch`` (only cached values change). ``diagnose`` turns the calls that failed or warned into
+report lines at the input cells, with their labels. ``regen_file(path, registry)`` runs these for
 one workbook, opening and checking it once; ``run_batch`` runs many, and ``xl-stp regen`` is the
 command line (which passes ``udfs.discover()``).
 """

@@ -3,7 +3,8 @@
 Everything the batch engine learns from a formula's text comes from here: the text without its
 string literals, the functions it calls and the STP_* spellings among them, an STP_* call split
 into its arguments, omitted STP_* arguments marked, STP_* spellings renamed, the text cut into
-code and string literals. Formula text is as a file stores it, without the leading '='.
+code and string literals, an STP_* argument read as a literal or a reference, and the references
+a formula reads. Formula text is as a file stores it, without the leading '='.
 
 Tokens are cached by text (many formulas repeat, and the scan and the engines read the same STP_*
 formulas); cheap tests on the text come first so that most formulas are never tokenized. Text the
@@ -19,6 +20,8 @@ from typing import Callable
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
+from .cells import REF
+
 #: A string literal: "text" with "" for a quote.
 STRING = re.compile(r'"(?:[^"]|"")*"')
 _PREFIX = r"(?:_xludf\.|_xll\.|\[\d+\]!|'[^']*'!|_xldudf_[A-Za-z0-9]+_)?"
@@ -30,7 +33,7 @@ STP_CALL = re.compile(rf"{_PREFIX}STP_[A-Za-z0-9_]+(?=\s*\()", re.IGNORECASE)
 _STP_NAME = re.compile(rf"{_PREFIX}STP_[A-Za-z0-9_]+$", re.IGNORECASE)
 _SPACE = re.compile(r"[ \n]+")
 
-OPEN, CLOSE, FUNC, SEP, ARG, TEXT = Token.OPEN, Token.CLOSE, Token.FUNC, Token.SEP, Token.ARG, Token.TEXT
+OPEN, CLOSE, FUNC, SEP, ARG, TEXT, RANGE = Token.OPEN, Token.CLOSE, Token.FUNC, Token.SEP, Token.ARG, Token.TEXT, Token.RANGE
 #: A run of characters the tokenizer adds to the token being read one by one (none it dispatches on).
 _ORDINARY = re.compile(r"[^\"'\[# \n+\-*/^&=><%{()};,]+")
 
@@ -257,3 +260,62 @@ def _omitted(text: str, toks) -> list[int]:
         elif stack:
             stack[-1][1] = "x"
     return marks
+
+
+# ---- arguments and references ------------------------------------------------------------------
+
+#: A number literal as a formula writes it (a trailing % divides by 100).
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def _sheet_name(raw: str | None, default: str) -> str:
+    if not raw:
+        return default
+    return raw[1:-1].replace("''", "'") if raw.startswith("'") else raw
+
+
+def parse_arg(arg: str, sheet: str, names: dict[str, str]) -> tuple[str, object]:
+    """An argument of a call (as :func:`split_call` gives it) on ``sheet``: ('empty', None) |
+    ('value', literal) | ('ref', (sheet, 'A1:B2')) | ('unsupported', text) for an expression.
+    A global defined name that is a plain reference is that reference."""
+    a = arg.strip()
+    if a == "":
+        return "empty", None
+    if len(a) >= 2 and a[0] == a[-1] == '"':
+        return "value", a[1:-1].replace('""', '"')
+    if a.upper() in ("TRUE", "FALSE"):
+        return "value", a.upper() == "TRUE"
+    if NUMBER.match(a):
+        return "value", float(a.rstrip("%")) / (100 if a.endswith("%") else 1)
+    m = REF.match(a)
+    if m:
+        ref = (m["a"] + (":" + m["b"] if m["b"] else "")).replace("$", "")
+        return "ref", (_sheet_name(m["sheet"], sheet), ref)
+    if a in names:  # a defined name that is a plain reference
+        kind, val = parse_arg(names[a], sheet, {})
+        if kind == "ref":
+            return kind, val
+    return "unsupported", a
+
+
+def references(text: str | None, sheet: str, names: dict[str, str]) -> list[tuple[str, str]] | None:
+    """The cells and ranges a formula reads, as (sheet, 'A1:B2') without dollars: references on
+    ``sheet`` unless they name another, and global names that are plain references. None when the
+    text cannot be read (or holds a reference that is not a plain one: whole columns, 3-D, another
+    workbook), so that a caller knows it does not have them all."""
+    if not text:
+        return None
+    toks = tokens(text)
+    if toks is None:
+        return None
+    out = []
+    for start, end, type_, subtype in toks:
+        if subtype != RANGE:
+            continue
+        kind, val = parse_arg(text[start:end], sheet, names)
+        if kind != "ref":
+            if text[start:end] in names or text[start:end].upper() in ("TRUE", "FALSE"):
+                continue  # a name that is not a reference (a constant), or a logical
+            return None
+        out.append(val)
+    return out

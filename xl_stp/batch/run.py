@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import cells, formula
+from .diagnose import diagnose
 from .engines import Engine, EngineRefused, Registry, get_engine, other_engine
 from .package import Limits, Package, TooManyFormulas, WorkbookError
 from .patch import PatchReport, patch, remove_stale_temps
@@ -27,22 +28,38 @@ from .scan import WorkbookScan, scan
 SUFFIXES = (".xlsx", ".xlsm")
 
 
+#: A file's status: regenerated with nothing to fix (warnings may be listed) ...
+OK = "ok"
+#: ... regenerated, but an STP_* call refused an input: its cells hold #VALUE! (and so does every
+#: figure computed from them) until the input cells the report names are corrected ...
+INPUTS = "inputs need fixing"
+#: ... or not regenerated at all (no output written): ``error`` says why.
+FAILED = "failed"
+
+
 @dataclass
 class FileResult:
     path: str
     output: str | None = None
-    status: str = "failed"  # ok | failed
+    status: str = FAILED  # ok | inputs need fixing | failed
     engine: str = ""
     formula_cells: int = 0
     stp_cells: int = 0
     values_changed: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one line each; the input cells' lines first
     error: str | None = None
     seconds: float = 0.0
+    #: The input cells the STP_* calls refused (severity error) or doubt (warning), each as a dict:
+    #: cell, labels, problem, function, argument, formula_cell, dependents, line.
+    inputs: list[dict] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
-        return self.status != "ok"
+        return self.status == FAILED
+
+    @property
+    def inputs_need_fixing(self) -> bool:
+        return self.status == INPUTS
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -109,7 +126,9 @@ def regen_file(path: str | Path, registry: Registry, out_dir: str | Path | None 
                engine: str = "auto", cross_check: bool = False, limits: Limits = Limits(), debug: bool = False,
                lock_timeout: float = 600.0) -> FileResult:
     """Recalculate one workbook and write its cached values; never raises. ``registry``: the
-    functions STP_* cells call (``udfs.discover()``)."""
+    functions STP_* cells call (``udfs.discover()``). The status is ok, inputs need fixing (written,
+    but an STP_* call refused an input: ``inputs`` and the first ``problems`` name the cells), or
+    failed (nothing written: ``error``)."""
     start = time.perf_counter()
     path = Path(path)
     result = FileResult(path=str(path))
@@ -122,7 +141,7 @@ def regen_file(path: str | Path, registry: Registry, out_dir: str | Path | None 
             report = _regenerate(pkg, dst, registry, eng, result, cross_check)
         result.values_changed = report.values_changed
         result.output = str(dst)
-        result.status = "ok"
+        result.status = INPUTS if any(p["severity"] == "error" for p in result.inputs) else OK
     except EngineRefused as e:
         result.error = str(e)
         result.problems.extend(str(p) for p in e.problems[1:])
@@ -162,9 +181,11 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     computed = eng.compute(pkg.path, registry, sc)
     for sheet, cell in keep:  # external links are never followed: keep what the file says
         computed.values.get(sheet, {}).pop(cell, None)
+    inputs = diagnose(sc, computed.calls, computed.values, pkg)  # first: the cells the user typed in
+    result.inputs = [p.as_dict() for p in inputs]
+    result.problems.extend(p.line() for p in inputs)
     result.problems.extend(str(p) for p in ref_problems)
     result.problems.extend(str(p) for p in computed.problems)
-    result.problems.extend(_stp_messages(sc, computed.values))
     if cross_check:
         result.problems.extend(_cross_check(pkg.path, registry, sc, eng.name, computed.values))
     return patch(pkg, dst, computed.values, fast_sheets=sc.fast_sheets())
@@ -180,16 +201,6 @@ def _scan(pkg: Package, eng: Engine) -> WorkbookScan:
     except TooManyFormulas as e:
         raise WorkbookError(f"has more than {engine_max:,} formula cells, more than the {eng.name} engine handles; "
                             "use --engine libreoffice", e.sheet) from None
-
-
-def _stp_messages(sc, values: dict) -> list[str]:
-    """An STP_* cell whose result is a #STP! message (a bad argument) is reported with its cell."""
-    out = []
-    for f in sc.stp_cells():
-        v = values.get(f.sheet, {}).get(f.ref)
-        if isinstance(v, str) and v.startswith("#STP!"):
-            out.append(f"{f.sheet}!{f.ref}: {v}")
-    return out
 
 
 class _released:

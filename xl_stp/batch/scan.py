@@ -365,13 +365,15 @@ _V_ONLY = re.compile(rb"<v>([^<]*)</v>")
 _INLINE = re.compile(rb'<is>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t(?: xml:space="preserve")?/>)</is>')
 
 
-def constants(source: Package | Path | str, sheet: SheetScan, wanted: set[str], limits: Limits = Limits()) -> dict[str, Any] | None:
+def constants(source: Package | Path | str, sheet: SheetScan, wanted: set[str], limits: Limits = Limits(),
+              partial: bool = False) -> dict[str, Any] | None:
     """The values stored in the ``wanted`` cells of a sheet, read straight from the file (an open
     package, or a path opened with ``limits``): for cells that are not formula results (inputs),
     whose values no recalculation changes. Numbers come as floats, shared and inline strings as
     text, booleans as True/False (as Excel hands them to a function), errors as their text, absent
     or empty cells as None. None — read them some other way — unless the fast reader took the sheet
-    and every wanted cell has a shape read here."""
+    and every wanted cell has a shape read here (with ``partial``, a cell of another shape, such as
+    a formula cell, is left out instead)."""
     if not sheet.plain:
         return None
     with opened(source, limits) as pkg:
@@ -384,6 +386,8 @@ def constants(source: Package | Path | str, sheet: SheetScan, wanted: set[str], 
             t, body = raw.get(ref, (None, None))
             value = _input_value(pkg, t, body) if body else None
             if value is _UNREAD:
+                if partial:
+                    continue
                 return None
             out[ref] = value
         return out

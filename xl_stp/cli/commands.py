@@ -35,7 +35,21 @@ class EngineName(str, Enum):
     formulas = "formulas"
 
 
-@app.command()
+#: The help of ``xl-stp regen``, with its exit statuses (paragraphs: rich wraps each one).
+REGEN_HELP = "\n\n".join([
+    "Recalculate workbooks without Excel and write the cached values back, changing nothing else.",
+    "A workbook whose STP_* functions refuse an input is still regenerated: the refused calls hold #VALUE!, and so "
+    "does every figure computed from them; the report names each input cell to fix, with its row and column labels, "
+    "and its status is 'inputs need fixing'. Warnings (values that may be meant) are listed and keep 'ok'.",
+    "Exit status:\n"
+    "0  every workbook regenerated, none with inputs to fix (warnings allowed)\n"
+    "1  a workbook failed and was not regenerated (wins over 3)\n"
+    "2  usage error (wrong options, no workbooks found)\n"
+    "3  every workbook regenerated, but some have inputs that need fixing",
+])
+
+
+@app.command(help=REGEN_HELP)
 def regen(
     paths: List[str] = typer.Argument(..., help="Workbooks (.xlsx, .xlsm), folders or glob patterns"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the regenerated workbooks into this folder"),
@@ -50,7 +64,8 @@ def regen(
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks of internal errors"),
     show_all: bool = typer.Option(False, "--all-problems", help="List every problem, not the first 20 of each file"),
 ) -> None:
-    """Recalculate workbooks without Excel and write the cached values back, changing nothing else."""
+    """Recalculate workbooks without Excel and write the cached values back, changing nothing else
+    (the command's help, with the exit statuses, is REGEN_HELP)."""
     from udfs import discover
 
     try:
@@ -95,8 +110,20 @@ def regen(
             errors.print(f"[red]{escape(r.path)}[/red]: {escape(r.error or '')}", markup=True, highlight=False, soft_wrap=True)
     if report is not None:
         _write_report(report, results)
+    raise typer.Exit(exit_status(results))
+
+
+#: Exit statuses of ``xl-stp regen`` (documented in its help): a failed workbook wins over inputs.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INPUTS = 0, 1, 2, 3
+
+
+def exit_status(results) -> int:
+    """1 when any workbook failed, else 3 when any has inputs that need fixing, else 0."""
     if any(r.failed for r in results):
-        raise typer.Exit(1)
+        return EXIT_FAILED
+    if any(r.inputs_need_fixing for r in results):
+        return EXIT_INPUTS
+    return EXIT_OK
 
 
 def _summary(results) -> None:
@@ -105,11 +132,14 @@ def _summary(results) -> None:
                  ("values changed", "right"), ("problems", "right"), ("status", "left"), ("seconds", "right")):
         t.add_column(h, justify=j)
     for r in results:
-        t.add_row(Path(r.path).name, r.engine or "-", f"{r.formula_cells:,}", f"{r.stp_cells:,}", f"{r.values_changed:,}",
-                  str(len(r.problems)), "ok" if not r.failed else "FAILED", f"{r.seconds:.2f}")
+        status = "[red]FAILED[/red]" if r.failed else "[yellow]inputs need fixing[/yellow]" if r.inputs_need_fixing else "ok"
+        t.add_row(escape(Path(r.path).name), r.engine or "-", f"{r.formula_cells:,}", f"{r.stp_cells:,}", f"{r.values_changed:,}",
+                  str(len(r.problems)), status, f"{r.seconds:.2f}")
     failed = sum(r.failed for r in results)
+    inputs = sum(r.inputs_need_fixing for r in results)
     t.caption = (f"{len(results)} files, {sum(r.formula_cells for r in results):,} formula cells, "
-                 f"{sum(r.values_changed for r in results):,} values changed, {failed} failed")
+                 f"{sum(r.values_changed for r in results):,} values changed, {inputs} with inputs that need fixing, "
+                 f"{failed} failed")
     console.print(t)
 
 
@@ -123,6 +153,7 @@ def _write_report(report: Path, results) -> None:
             w.writeheader()
             for row in rows:
                 row["problems"] = "; ".join(row["problems"])
+                row["inputs"] = json.dumps(row["inputs"])  # the input cells' problems, as in the .json report
                 w.writerow(row)
 
 

@@ -6,17 +6,46 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ItemsView, Iterator, Protocol
+from typing import Any, ItemsView, Iterator, Protocol, Sequence
 
+from ..diagnose import Call
 from ..package import WorkbookError
 from ..scan import FormulaCell, WorkbookScan
 
 
-class Function(Protocol):
-    """An Excel function of the registry: called with the arguments as Excel passes them (a
-    scalar, a list of rows, None for a blank), it returns a scalar or a list of rows."""
+class Argument(Protocol):
+    """One argument of a function: its name as in the function's signature (``costs``)."""
 
     name: str
+
+
+class Problem(Protocol):
+    """A problem with one argument (``udfs``' STPError): the argument's name, what is wrong, and
+    optionally ``at`` (row, column; 0-based within the argument's range as passed) and ``label``
+    (the row's name, such as PF2)."""
+
+    argument: str | None
+    problem: str
+
+
+class Explained(Protocol):
+    """What ``explain`` gives: ``result`` exactly what calling gives; ``error`` the problem behind
+    a ``#STP!`` result (or None); ``warnings`` problems with values that may be meant."""
+
+    result: Any
+    error: Problem | None
+    warnings: Sequence[Problem]
+
+
+class Function(Protocol):
+    """An Excel function of the registry: called with the arguments as Excel passes them (a
+    scalar, a list of rows, None for a blank), it returns a scalar or a list of rows, or
+    ``#STP! <message>`` text for a problem (it never raises). ``args`` names its arguments in order.
+    A function may also have ``explain(*args) -> Explained``: the engines use it where it exists
+    (:func:`xl_stp.batch.diagnose.evaluate`) to place a problem at the cell the user typed in."""
+
+    name: str
+    args: Sequence[Argument]
 
     def __call__(self, *args: Any) -> Any: ...
 
@@ -39,10 +68,12 @@ class Registry(Protocol):
 
 @dataclass
 class Computed:
-    """What an engine found: values by sheet and cell, and the problems, each with its cell."""
+    """What an engine found: values by sheet and cell (a failed STP_* call's cells hold
+    ``#VALUE!``), the problems, each with its cell, and the STP_* calls that failed or warned."""
 
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[WorkbookError] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
 
 
 class EngineRefused(WorkbookError):

@@ -1,6 +1,8 @@
 """The formulas engine: the pure-Python ``formulas`` package; the embedded default and the cross-check.
 
-STP_* functions are registered with it from the registry it is given; ROUND/ROUNDUP/ROUNDDOWN
+STP_* functions are registered with it from the registry it is given; a failed call gives the
+formulas package's #VALUE! error, so that every formula computed from it is an error too (its
+message, and the cell each call belongs to, are kept for the report). ROUND/ROUNDUP/ROUNDDOWN
 round like Excel (on the 15-significant-digit value: 2.385 -> 2.39); what it cannot do (structured
 table references, sheet-scoped names, iterative calculation) is refused, not guessed.
 """
@@ -23,7 +25,8 @@ import numpy as np
 from udfs.excel import canonical_name, decode_cached
 
 from ..cells import expand, shape
-from ..formula import fill_omitted, function_names, rename_calls, split_call, without_strings
+from ..diagnose import Outcome, call_of, evaluate, failed
+from ..formula import fill_omitted, function_names, parse_arg, rename_calls, split_call, without_strings
 from ..package import Package, WorkbookError, opened
 from ..scan import WorkbookScan
 from .base import Computed, Engine, EngineRefused, Registry
@@ -95,7 +98,7 @@ class FormulasEngine(Engine):
         funcs = _functions(registry, scan.spellings())
         known = lambda name: name.upper() in funcs or registry.resolve(name) is not None  # noqa: E731
         result.problems.extend(unknown_functions(scan, known))
-        solution, broken = _solve(path, registry, scan)
+        solution, broken, outcomes = _solve(path, registry, scan)
         unreadable = {(s.name, f.ref) for s in scan.sheets for f in s.formulas if f.text in broken}
         for sheet, cell in sorted(unreadable):
             result.problems.append(WorkbookError("has a formula the formulas engine cannot read; the cell keeps its stored value",
@@ -106,6 +109,7 @@ class FormulasEngine(Engine):
                 if v == "#CIRC!":
                     result.problems.append(WorkbookError("is part of a circular reference; left as it was", sheet, cell))
                     del cells[cell]
+        result.calls = _calls(scan, registry, outcomes)
         return result
 
 
@@ -134,7 +138,9 @@ def _as_formulas_function(fn) -> Any:
     an array."""
     import schedula as sh
     from formulas.functions import wrap_ranges_func
-    from formulas.tokens.operand import XlError
+    from formulas.tokens.operand import XlError, Error
+
+    VALUE = Error.errors["#VALUE!"]
 
     def cell(v: Any) -> Any:
         if v is sh.EMPTY:
@@ -156,18 +162,31 @@ def _as_formulas_function(fn) -> Any:
             return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
         return cell(a)
 
+    def value(v: Any) -> Any:
+        return VALUE if failed(v) else v
+
     def call(*args):
-        out = fn(*(arg(a) for a in args))
+        outcome = evaluate(fn, [arg(a) for a in args])
+        log = getattr(_log, "calls", None)
+        if log is not None:
+            log.setdefault(getattr(_log, "cell", None), []).append((fn, outcome))
+        out = outcome.result
         if isinstance(out, list):
-            return np.array(out, dtype=object)
-        return np.array([[out]], dtype=object)
+            return np.array([[value(v) for v in row] for row in out], dtype=object)
+        return np.array([[value(out)]], dtype=object)  # a failed call: #VALUE!, which every dependent formula passes on
     call.__name__ = fn.name
     return wrap_ranges_func(call)
 
 
-def _solve(path: Path, registry: Registry, scan: WorkbookScan) -> tuple[dict, set[str]]:
-    """The formulas package's solution for the workbook, and the formula texts it cannot parse
-    (each given NA() in a private copy, and the workbook read again, up to 100 of them)."""
+#: The STP_* calls made while a workbook is solved: by (SHEET, anchor cell) of the formula being
+#: computed, each (function, outcome); the formula being computed is set by :func:`_watch`.
+_log = threading.local()
+
+
+def _solve(path: Path, registry: Registry, scan: WorkbookScan) -> tuple[dict, set[str], dict]:
+    """The formulas package's solution for the workbook, the formula texts it cannot parse (each
+    given NA() in a private copy, and the workbook read again, up to 100 of them), and the STP_*
+    calls each STP_* cell made."""
     import formulas
     from formulas.errors import FormulaError
 
@@ -177,7 +196,12 @@ def _solve(path: Path, registry: Registry, scan: WorkbookScan) -> tuple[dict, se
             with _with_omitted_filled(path, registry, scan, frozenset(broken)) as source, \
                     contextlib.redirect_stdout(io.StringIO()), _only_this_book(source):
                 model = formulas.ExcelModel().loads(str(source)).finish(circular=True)  # it prints what it misses
-                return model.calculate(inputs=_kept_inputs(model, scan)), broken
+                _watch(model, scan)
+                _log.calls = {}
+                try:
+                    return model.calculate(inputs=_kept_inputs(model, scan)), broken, _log.calls
+                finally:
+                    _log.calls = _log.cell = None
         except WorkbookError:
             raise
         except FormulaError as e:
@@ -188,6 +212,54 @@ def _solve(path: Path, registry: Registry, scan: WorkbookScan) -> tuple[dict, se
             broken.add(text)
         except Exception as e:  # the engine's own failure, said in one line
             raise WorkbookError(f"the formulas engine could not compute this workbook ({type(e).__name__}: {str(e)[:200]})") from None
+
+
+def _watch(model, scan: WorkbookScan) -> None:
+    """Each STP_* cell of the model says which cell it is while it is computed (the formulas
+    package computes one cell at a time), so that its calls are logged under it."""
+    from formulas.cell import CellWrapper
+
+    stp = {(f.sheet.upper(), f.ref) for f in scan.stp_cells()}
+    for key, cell in model.cells.items():
+        m = _KEY.match(str(key))
+        wrapper = getattr(cell, "func", None)
+        if not m or not isinstance(wrapper, CellWrapper):
+            continue
+        where = (m.group(1).upper(), m.group(2).split(":")[0])
+        if where in stp:
+            wrapper.parse_args = _entering(where, wrapper.parse_args)
+
+
+def _entering(where: tuple[str, str], parse_args: Callable) -> Callable:
+    def parse(*args):
+        _log.cell = where
+        return parse_args(*args)
+    return parse
+
+
+def _calls(scan: WorkbookScan, registry: Registry, logged: dict) -> list:
+    """The STP_* cells whose call failed or warned, in the workbook's order: the first failed call
+    of a cell is its cause (an inner call fails before the call that is passed its error)."""
+    out = []
+    for f in scan.stp_cells():
+        entries = logged.get((f.sheet.upper(), f.ref))
+        split = split_call(f.text or "")
+        parsed = [parse_arg(a, f.sheet, scan.names) for a in split[1]] if split is not None else None
+        if not entries:
+            # a call of literals only is computed by the formulas package while it loads the
+            # workbook, before any cell is watched: computed again here for its reasons
+            fn = registry.resolve(split[0]) if split is not None else None
+            if fn is None or any(k not in ("value", "empty") for k, _v in parsed):
+                continue
+            entries = [(fn, evaluate(fn, [v for _k, v in parsed]))]
+        fn, outcome = next((e for e in entries if e[1].failed), entries[-1])
+        warnings = tuple({str(w): w for _fn, o in entries for w in o.warnings}.values())
+        if split is None or registry.resolve(split[0]) is not fn:
+            parsed = None
+        c = call_of(f.sheet, f.ref, f.array_ref or f.ref, fn, parsed, Outcome(outcome.result, outcome.error, warnings))
+        if c is not None:
+            out.append(c)
+    return out
 
 
 def _results(solution: dict, scan: WorkbookScan, unreadable: set[tuple[str, str]]) -> dict[str, dict[str, Any]]:

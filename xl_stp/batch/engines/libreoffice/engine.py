@@ -4,7 +4,8 @@ A warm worker (:mod:`.client`) keeps one soffice per process. For a workbook: op
 never run, links never updated), then repeat until the STP_* results stop changing: read each
 STP_* call's arguments from LibreOffice's cells in bulk, compute the call through the registry,
 write the results into LibreOffice's in-memory copy (where the unknown STP_* formula is replaced by
-its values), and recalculate. Finally every formula-result cell is read back in one range call per
+its values; a failed call's cells by the error #VALUE!, so that LibreOffice computes every
+dependent formula from an error, as Excel does), and recalculate. Finally every formula-result cell is read back in one range call per
 sheet. What is planned before LibreOffice is asked anything is in :mod:`.plan`.
 
 STP_* calls must be the whole formula of their cell — as in the workbooks xl-stp generates; their
@@ -21,12 +22,13 @@ from typing import Any
 from udfs.excel import as_argument
 
 from ...cells import area, bounds, column_letter, expand
-from ...formula import split_call, stp_spellings
+from ...diagnose import Outcome, as_excel, call_of, evaluate
+from ...formula import parse_arg, split_call, stp_spellings
 from ...package import WorkbookError
 from ...scan import WorkbookScan
 from ..base import Computed, Engine, Registry, Unsupported
 from .client import Worker, worker
-from .plan import _fit, _Plan, _set_scratch, parse_arg
+from .plan import _fit, _Plan, _set_scratch
 
 
 class LibreOfficeEngine(Engine):
@@ -70,13 +72,18 @@ class LibreOfficeEngine(Engine):
         w = worker()
         sheets = self._open(path)
         try:
-            values, spill_problems = self._fixed_point(w, scan, plan, sheets)
+            values, spill_problems, outcomes = self._fixed_point(w, scan, plan, sheets)
         finally:
             try:
                 w.defer("close")  # LibreOffice closes the document while Python writes the output
             except (WorkbookError, OSError):
                 pass
-        return _computed(values, spill_problems)
+        result = _computed(values, spill_problems)
+        for i, (cell, fn, parsed) in enumerate(plan.calls):
+            c = call_of(cell.sheet, cell.ref, cell.array_ref or cell.ref, fn, parsed, outcomes[i])
+            if c is not None:
+                result.calls.append(c)
+        return result
 
     def _calls(self, registry: Registry, scan: WorkbookScan) -> list:
         """(cell, function, parsed arguments) of each STP_* call of the registry's; Unsupported
@@ -97,10 +104,10 @@ class LibreOfficeEngine(Engine):
         return calls
 
     def _fixed_point(self, w: Worker, scan: WorkbookScan, plan: _Plan,
-                     sheets: list[str]) -> tuple[dict[str, dict[str, Any]], list[WorkbookError]]:
+                     sheets: list[str]) -> tuple[dict[str, dict[str, Any]], list[WorkbookError], dict[int, Outcome]]:
         """Compute the STP_* calls, feed their results to LibreOffice, recalculate, and repeat until
         no STP_* argument changes; then read every formula-result cell. Also returns the array
-        formulas whose result no longer fits their range."""
+        formulas whose result no longer fits their range, and each call's outcome."""
         _missing_sheets(plan.calls, sheets)
         _set_scratch(w, plan.scratch)
         plan.writer.load(w)
@@ -119,10 +126,10 @@ class LibreOfficeEngine(Engine):
         values = _read_results(w, scan, plan.result_boxes)
         for i, (cell, _fn, _parsed) in enumerate(plan.calls):  # STP_* cells: our own values, with their types
             target = cell.array_ref or cell.ref
-            block = _fit(passes.outputs[i], target, keep_types=True)
+            block = _fit(as_excel(passes.outputs[i]), target, keep_types=True)
             for name, v in zip(expand(target), [v for row in block for v in row]):
                 values[cell.sheet][name] = v
-        return values, _spill_problems(plan.calls, passes.outputs)
+        return values, _spill_problems(plan.calls, passes.outputs), passes.known
 
 
 class _Passes:
@@ -133,7 +140,7 @@ class _Passes:
         self.plan = plan
         self.outputs: dict[int, Any] = {}
         self.last_args: dict[int, list[Any]] = dict(plan.pre_args)  # computed from the file's input cells while LibreOffice loaded
-        self.known: dict[int, Any] = dict(plan.pre_out)
+        self.known: dict[int, Outcome] = dict(plan.pre_out)
 
     def run(self, got: dict[tuple[str, str], list[list[Any]]]) -> list[int]:
         """One pass over the calls in order, from the ranges LibreOffice gave; the calls whose
@@ -145,13 +152,13 @@ class _Passes:
             cell, fn, parsed = plan.calls[i]
             args = plan.pre_args[i] if i in plan.pre_args else _args(parsed, got, plan.deps, fresh)
             if i in self.last_args and (i in plan.pre_args or self.last_args[i] == args):
-                out = self.known[i]  # same arguments, same result: the functions are pure
+                out = self.known[i].result  # same arguments, same result: the functions are pure
             else:
-                out = fn(*args)
+                self.known[i] = evaluate(fn, args)
+                out = self.known[i].result
                 self.last_args[i] = args
-                self.known[i] = out
             target = cell.array_ref or cell.ref
-            block = _fit(out, target, keep_types=True)
+            block = _fit(as_excel(out), target, keep_types=True)  # what the cells show: a failed call is #VALUE!
             for name, v in zip(expand(target), [v for row in block for v in row]):
                 fresh[(cell.sheet, name)] = v
             if i not in self.outputs or self.outputs[i] != out:

@@ -9,53 +9,26 @@ formula-result cells are read from.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
 
-from udfs.excel import as_argument
+from udfs.excel import as_argument, is_error
 
-from ...cells import CELL_NAME, REF, SHEET_CELLS, bounds, column_index, column_letter, expand
-from ...formula import code_and_strings
+from ...cells import CELL_NAME, SHEET_CELLS, bounds, column_index, column_letter, expand
+from ...diagnose import FAILED, as_excel, evaluate, failed
+from ...formula import code_and_strings, parse_arg  # noqa: F401 (parse_arg: where it was)
 from ...package import WorkbookError
 from ...scan import SheetScan, WorkbookScan, constants
 from .client import Worker
 
 SCRATCH_ROW = 1_048_576  # the last row of a sheet, where scratch cells go (upwards)
-NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
 MAX_READ = 200_000  # cells in one bulk read
 PRE_MAX_CELLS = 10_000  # a larger argument range is read by LibreOffice, not from the file
+#: Excel's error values that LibreOffice takes as constant formulas (=#VALUE!); #N/A is =NA().
+LO_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!"})
 
 
 # ---- arguments -----------------------------------------------------------------------------------
-
-def _sheet_name(raw: str | None, default: str) -> str:
-    if not raw:
-        return default
-    return raw[1:-1].replace("''", "'") if raw.startswith("'") else raw
-
-
-def parse_arg(arg: str, sheet: str, names: dict[str, str]) -> tuple[str, Any]:
-    """('empty', None) | ('value', literal) | ('ref', (sheet, 'A1:B2')) | ('unsupported', text)."""
-    a = arg.strip()
-    if a == "":
-        return "empty", None
-    if len(a) >= 2 and a[0] == a[-1] == '"':
-        return "value", a[1:-1].replace('""', '"')
-    if a.upper() in ("TRUE", "FALSE"):
-        return "value", a.upper() == "TRUE"
-    if NUMBER.match(a):
-        return "value", float(a.rstrip("%")) / (100 if a.endswith("%") else 1)
-    m = REF.match(a)
-    if m:
-        ref = (m["a"] + (":" + m["b"] if m["b"] else "")).replace("$", "")
-        return "ref", (_sheet_name(m["sheet"], sheet), ref)
-    if a in names:  # a defined name that is a plain reference
-        kind, val = parse_arg(names[a], sheet, {})
-        if kind == "ref":
-            return kind, val
-    return "unsupported", a
-
 
 def to_api(text: str) -> str | None:
     """An Excel formula (as stored in a file, without '=') in LibreOffice's API syntax
@@ -95,10 +68,17 @@ def _set_scratch(w: Worker, scratch: dict[str, list[tuple[int, str]]]) -> None:
 # ---- results as LibreOffice takes them -------------------------------------------------------------
 
 def _fit(out: Any, target: str, keep_types: bool = False) -> list[list[Any]]:
-    """A result shaped to the range it fills (Excel fills an oversized array range with #N/A)."""
+    """A result shaped to the range it fills, as Excel fills an array formula's range: one value
+    (a failed call's #VALUE! too) in every cell, one row repeated down, one column repeated across;
+    cells beyond a larger result #N/A."""
     c1, r1, c2, r2 = bounds(target)
     rows, cols = r2 - r1 + 1, c2 - c1 + 1
     block = out if isinstance(out, list) else [[out]]
+    if block and all(isinstance(r, list) for r in block):
+        if len(block) == 1 and rows > 1:
+            block = block * rows
+        if block and all(len(r) == 1 for r in block) and cols > 1:
+            block = [r * cols for r in block]
     fitted = [[(block[i][j] if i < len(block) and j < len(block[i]) else "#N/A") for j in range(cols)] for i in range(rows)]
     if keep_types:
         return fitted
@@ -115,8 +95,12 @@ def _api_value(v: Any) -> str:
         x = float(v)
         return f"={x!r}" if math.isfinite(x) else "=NA()"
     text = str(v)
+    if failed(text):
+        text = FAILED
     if text == "#N/A":
         return "=NA()"
+    if text in LO_ERRORS:
+        return "=" + text  # LibreOffice reads an error literal as that error
     return '="' + text.replace('"', '""') + '"'
 
 
@@ -299,7 +283,7 @@ class _Plan:
             c1, r1, c2, r2 = bounds(v[1])
             args.append(as_argument([[got[f"{column_letter(c)}{r}"] for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]))
         self.pre_args[i] = args
-        self.pre_out[i] = fn(*args)
+        self.pre_out[i] = evaluate(fn, args)
 
     def lo_refs(self) -> list[tuple[str, str]]:
         """The argument ranges LibreOffice must be asked for: those of the calls not computed ahead."""
@@ -386,22 +370,29 @@ class _WritePlan:
                 b["formulas"] = [row[0] for row in formulas]
 
     def write(self, changed: list[int], values: dict[int, Any]) -> None:
-        ranges, boxes = [], set()
+        ranges, errors, boxes = [], [], set()
         for i in changed:
             if i in self.box_of:
                 boxes.add(self.box_of[i])
                 continue
             cell = self.calls[i][0]
             target = cell.array_ref or cell.ref
-            ranges.append([cell.sheet, target, _fit(values[i], target), i not in self.cleared])
+            block = _fit(as_excel(values[i]), target, keep_types=True)
+            if any(isinstance(v, str) and is_error(v) for row in block for v in row):
+                # a failed call (or a result with error cells): the cells must hold real errors, so
+                # that what depends on them is an error too; values cannot be errors, formulas can
+                errors.append([cell.sheet, target, [[_api_value(v) for v in row] for row in block], i not in self.cleared, True])
+            else:
+                ranges.append([cell.sheet, target, _fit(block, target), i not in self.cleared])
             self.cleared.add(i)
-        if ranges:
-            self.w.call("write", ranges=_merge(ranges))
+        if ranges or errors:
+            self.w.call("write", ranges=_merge(ranges) + errors)
         if boxes:
             out = []
             for k in sorted(boxes):
                 b = self.boxes[k]
-                rows = [[_api_value(_fit(values[b["rows"][b["top"] + j]], "A1", keep_types=True)[0][0]) if b["top"] + j in b["rows"] else f]
+                rows = [[_api_value(_fit(as_excel(values[b["rows"][b["top"] + j]]), "A1", keep_types=True)[0][0])
+                         if b["top"] + j in b["rows"] else f]
                         for j, f in enumerate(b["formulas"])]
                 out.append([b["sheet"], b["ref"], rows])
             self.w.call("set_formulas", ranges=out)

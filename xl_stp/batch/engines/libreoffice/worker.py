@@ -2,7 +2,7 @@
 soffice headless, talks to it over a private pipe, and answers JSON-line requests on stdin.
 
 Requests: {"op": "open", "path"}, {"op": "calc", "all": true}, {"op": "read", "ranges": [[sheet, "A1:C9"], ...]},
-{"op": "write", "ranges": [[sheet, "B5:G19", rows, clear], ...]}, {"op": "formulas", "cells": [[sheet, "A9", "B1+C1"]]}
+{"op": "write", "ranges": [[sheet, "B5:G19", rows, clear(, formulas)], ...]}, {"op": "formulas", "cells": [[sheet, "A9", "B1+C1"]]}
 (Excel syntax, one cell at a time), {"op": "get_formulas", "ranges": [[sheet, ref], ...]} and
 {"op": "set_formulas", "ranges": [[sheet, ref, rows], ...]} (LibreOffice's API syntax, a range at a
 time), {"op": "store", "path"} (LibreOffice's own save as .xlsx, for the benchmark's native-only
@@ -146,11 +146,17 @@ class Office:
         return {"values": out}
 
     def write(self, ranges):
-        for sheet, ref, rows, clear in ranges:
+        """Values into ranges; an item [sheet, ref, rows, clear, True] holds formulas in API syntax
+        instead (constant formulas such as =#VALUE!, for cells that must hold an error)."""
+        for item in ranges:
+            sheet, ref, rows, clear = item[:4]
             rng = self.sheet(sheet).getCellRangeByName(ref)
             if clear:
                 rng.clearContents(16)  # FORMULA: an array formula must go as a whole before values are set
-            rng.setDataArray(tuple(tuple(r) for r in rows))
+            if len(item) > 4 and item[4]:
+                rng.setFormulaArray(tuple(tuple(r) for r in rows))
+            else:
+                rng.setDataArray(tuple(tuple(r) for r in rows))
         return {}
 
     def get_formulas(self, ranges):
