@@ -32,3 +32,24 @@ def test_values_are_stored_as_excel_stores_them():
     encode = encode_cached
     assert encode(True) == ("b", "1") and encode(2.0) == (None, "2") and encode(float("nan")) == ("e", "#NUM!")
     assert encode("#N/A") == ("e", "#N/A") and encode("OK") == ("str", "OK") and encode(0.1) == (None, "0.1")
+
+
+def test_a_killed_workers_temp_is_removed_even_while_it_is_a_zombie(tmp_path):
+    """A pool worker killed with its parent can stay a zombie where nothing reaps orphans (some
+    containers): it writes nothing any more, so its temporary file is stale; a live process's is not."""
+    import os
+    import time
+
+    from xl_stp.batch.patch import remove_stale_temps
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        time.sleep(0.2)  # the child has exited and is not reaped yet: a zombie
+        (tmp_path / f".a.xlsx.xl-stp-{pid}-x1.tmp").write_bytes(b"partial")
+        (tmp_path / f".b.xlsx.xl-stp-{os.getpid()}-x2.tmp").write_bytes(b"in progress")
+        assert remove_stale_temps(tmp_path) == 1
+        assert [p.name for p in tmp_path.iterdir()] == [f".b.xlsx.xl-stp-{os.getpid()}-x2.tmp"]
+    finally:
+        os.waitpid(pid, 0)

@@ -152,6 +152,22 @@ def _open_output(fd: int):
     return os.fdopen(fd, "wb")
 
 
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (a killed worker whose parent died first can stay a
+    zombie where nothing reaps orphans, as in some containers: it writes nothing any more)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process, or not a pid: leave its file alone
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
 def remove_stale_temps(folder: Path | str) -> int:
     """Delete temporary files left in ``folder`` by a run that was killed (its process is gone).
     Returns how many were removed."""
@@ -164,13 +180,8 @@ def remove_stale_temps(folder: Path | str) -> int:
         m = TEMP.match(e.name)
         if not m:
             continue
-        try:
-            os.kill(int(m.group(1)), 0)
-            continue  # still running: its file
-        except ProcessLookupError:
-            pass
-        except (PermissionError, OverflowError, ValueError):
-            continue
+        if _running(int(m.group(1))):
+            continue  # its file
         try:
             os.unlink(e.path)
             removed += 1
