@@ -126,6 +126,73 @@ class FundingWaterfall:
         return labels, np.vstack(values)
 
 
+def _fit(prog: np.ndarray, values: Any, argument: str, row: int | None = None, label: str | None = None) -> np.ndarray:
+    """One deduction as positive magnitudes in the programme's shape. ``row``: its row in the
+    caller's ``sources``; ``label``: its name when the caller named it (for the message)."""
+    shape = prog.shape
+    arr = None
+    try:
+        arr = _arrays.amounts(values, argument, ndim=2)
+        if arr.ndim == 0:
+            return np.broadcast_to(_arrays.one_sign(arr, argument), shape)
+        if not (arr.shape == shape or arr.shape == shape[-1:] or (arr.ndim == 2 and arr.shape == (1, shape[-1]))):
+            _arrays.years_match(prog, "programme", arr, argument)
+            raise STPError(argument, f"has {arr.shape[0]} rows, programme has {shape[0]}",
+                           at=(shape[0], 0) if arr.ndim == 2 and arr.shape[0] > shape[0] else None)
+        arr = _arrays.one_sign(arr, argument, rows="programme", columns="year")
+        return arr if arr.ndim <= len(shape) else arr.reshape(shape[-1])
+    except STPError as e:
+        if row is None:
+            raise
+        # A source row: named by its name, or by its row; ``at`` within the sources range.
+        at = None if e.at is None or (arr is not None and arr.ndim == 2) else (row, e.at[1])
+        problem = e.problem if label is not None else f"row {row + 1} {e.problem}"
+        raise e.moved(argument="sources", problem=problem, at=at, label=label) from None
+
+
+def _source_items(sources: Any, names: Sequence[str] | None, n_years: int) -> list[tuple[Any, Any]]:
+    """(name, amounts) for each source, named twice refused."""
+    if isinstance(sources, Mapping):
+        items = list(sources.items())
+    else:
+        arr = np.asarray(sources, dtype=object) if not isinstance(sources, np.ndarray) else sources
+        if arr.size == 0:
+            return []
+        rows = list(arr) if arr.ndim == 2 else [arr]
+        if arr.ndim == 2:  # one range of sources: its years against the programme's, once
+            width = arr.shape[1]
+            if width != n_years and not (width == 1 and n_years == 1):
+                raise STPError("sources", f"has {width} years, programme has {n_years}", at=(0, n_years) if width > n_years else None)
+        if names is None:
+            names = default_source_names(len(rows))
+        if len(names) != len(rows):
+            raise STPError("names", f"has {len(names)} names for {len(rows)} source rows")
+        items = list(zip(names, rows))
+    seen: set[str] = set()
+    for name, _ in items:
+        if name in seen:
+            raise STPError("sources", f"names {name!r} twice; give each source its own name", label=str(name))
+        seen.add(name)
+    return items
+
+
+def _in_order(items: list[tuple[Any, Any]], order: Sequence[str] | None) -> list[tuple[Any, Any]]:
+    """The sources in the waterfall's order: every source named once."""
+    if order is None:
+        return items
+    by_name = dict(items)
+    unknown = [i for i, o in enumerate(order) if o not in by_name]
+    if unknown:
+        raise STPError("order", f"names {order[unknown[0]]!r}, which is not one of the sources ({', '.join(map(str, by_name))})",
+                       at=(0, unknown[0]))
+    missing = [n for n in by_name if n not in order]
+    if missing or len(set(order)) != len(order):
+        again = next((i for i, o in enumerate(order) if o in order[:i]), None)
+        raise STPError("order", f"must list every source once; missing or repeated: {', '.join(map(str, missing)) or 'repeated name'}",
+                       at=None if again is None else (0, again))
+    return [(o, by_name[o]) for o in order]
+
+
 def funding_waterfall(
     programme: Any,
     sources: Mapping[str, Any] | Sequence[Any] | np.ndarray = (),
@@ -148,68 +215,12 @@ def funding_waterfall(
     prog = _arrays.amounts(programme, "programme", ndim=2)
     if prog.ndim == 0:
         prog = prog.reshape(1)
-    shape = prog.shape
-
-    def fit(values: Any, argument: str, row: int | None = None, label: str | None = None) -> np.ndarray:
-        """One deduction as positive magnitudes in the programme's shape. ``row``: its row in the
-        caller's ``sources``; ``label``: its name when the caller named it (for the message)."""
-        arr = None
-        try:
-            arr = _arrays.amounts(values, argument, ndim=2)
-            if arr.ndim == 0:
-                return np.broadcast_to(_arrays.one_sign(arr, argument), shape)
-            if not (arr.shape == shape or arr.shape == shape[-1:] or (arr.ndim == 2 and arr.shape == (1, shape[-1]))):
-                _arrays.years_match(prog, "programme", arr, argument)
-                raise STPError(argument, f"has {arr.shape[0]} rows, programme has {shape[0]}",
-                               at=(shape[0], 0) if arr.ndim == 2 and arr.shape[0] > shape[0] else None)
-            arr = _arrays.one_sign(arr, argument, rows="programme", columns="year")
-            return arr if arr.ndim <= len(shape) else arr.reshape(shape[-1])
-        except STPError as e:
-            if row is None:
-                raise
-            # A source row: named by its name, or by its row; ``at`` within the sources range.
-            at = None if e.at is None or (arr is not None and arr.ndim == 2) else (row, e.at[1])
-            problem = e.problem if label is not None else f"row {row + 1} {e.problem}"
-            raise e.moved(argument="sources", problem=problem, at=at, label=label) from None
-
     named = names is not None or isinstance(sources, Mapping)
-    if isinstance(sources, Mapping):
-        items = list(sources.items())
-    else:
-        arr = np.asarray(sources, dtype=object) if not isinstance(sources, np.ndarray) else sources
-        if arr.size == 0:
-            items = []
-        else:
-            rows = list(arr) if arr.ndim == 2 else [arr]
-            if arr.ndim == 2:  # one range of sources: its years against the programme's, once
-                width, n_years = arr.shape[1], shape[-1]
-                if width != n_years and not (width == 1 and n_years == 1):
-                    raise STPError("sources", f"has {width} years, programme has {n_years}", at=(0, n_years) if width > n_years else None)
-            if names is None:
-                names = default_source_names(len(rows))
-            if len(names) != len(rows):
-                raise STPError("names", f"has {len(names)} names for {len(rows)} source rows")
-            items = list(zip(names, rows))
-    seen: set[str] = set()
-    for name, _ in items:
-        if name in seen:
-            raise STPError("sources", f"names {name!r} twice; give each source its own name", label=str(name))
-        seen.add(name)
+    items = _source_items(sources, names, prog.shape[-1])
     position = {name: i for i, (name, _) in enumerate(items)}
-    if order is not None:
-        by_name = dict(items)
-        unknown = [i for i, o in enumerate(order) if o not in by_name]
-        if unknown:
-            raise STPError("order", f"names {order[unknown[0]]!r}, which is not one of the sources ({', '.join(map(str, by_name))})",
-                           at=(0, unknown[0]))
-        missing = [n for n in by_name if n not in order]
-        if missing or len(set(order)) != len(order):
-            again = next((i for i, o in enumerate(order) if o in order[:i]), None)
-            raise STPError("order", f"must list every source once; missing or repeated: {', '.join(map(str, missing)) or 'repeated name'}",
-                           at=None if again is None else (0, again))
-        items = [(o, by_name[o]) for o in order]
-    fitted = tuple(fit(v, str(n), position[n], str(n) if named else None) for n, v in items)
-    done = (fit(approved, "approved"), fit(internal, "internal"))
+    items = _in_order(items, order)
+    fitted = tuple(_fit(prog, v, str(n), position[n], str(n) if named else None) for n, v in items)
+    done = (_fit(prog, approved, "approved"), _fit(prog, internal, "internal"))
     if prog.ndim == 2 and any(a.ndim == 1 for a in fitted + done):
         # A source given as one row of years funds the programme as a whole, not each scheme:
         # work on the programme's year totals (schemes x years arguments are totalled too).
