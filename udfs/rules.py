@@ -178,8 +178,13 @@ def _number(v: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _more(n: int) -> str:
-    return "" if n <= 1 else f" ({n - 1} more like it in the range)"
+def _first(argument: str, rows: list[list[Any]], found: list[tuple[int, int, Any]], say) -> Iterator[STPError]:
+    """One warning for the first of the cells ``found`` ((row, column, value), in order), naming
+    it and counting the others: ``say(value, where)`` gives the sentence."""
+    if found:
+        i, j, x = found[0]
+        more = "" if len(found) <= 1 else f" ({len(found) - 1} more like it in the range)"
+        yield STPError(argument, say(x, cv.where(rows, i, j)) + more, at=(i, j))
 
 
 @dataclass(frozen=True)
@@ -196,10 +201,7 @@ class NegativeFigures:
         if rows is None:
             return
         found = [(i, j, x) for i, r in enumerate(rows) for j, v in enumerate(r) if (x := _number(v)) is not None and x < 0]
-        if found:
-            i, j, x = found[0]
-            yield STPError(self.argument, f"{figure(x)}{cv.where(rows, i, j)} is a negative {self.noun}; {self.effect}"
-                                          f"{_more(len(found))}", at=(i, j))
+        yield from _first(self.argument, rows, found, lambda x, where: f"{figure(x)}{where} is a negative {self.noun}; {self.effect}")
 
 
 @dataclass(frozen=True)
@@ -214,12 +216,10 @@ class BlankBetween:
         rows = _cells(values.get(self.argument))
         if rows is None or len(rows[0]) < 3:
             return
-        found = [(i, j) for i, r in enumerate(rows) for j in range(1, len(r) - 1)
+        found = [(i, j, None) for i, r in enumerate(rows) for j in range(1, len(r) - 1)
                  if r[j] is None and _number(r[j - 1]) and _number(r[j + 1])]
-        if found:
-            i, j = found[0]
-            yield STPError(self.argument, f"the blank{cv.where(rows, i, j)} is between figures and counts as 0; "
-                                          f"type 0 there if that is meant{_more(len(found))}", at=(i, j))
+        yield from _first(self.argument, rows, found,
+                          lambda _x, where: f"the blank{where} is between figures and counts as 0; type 0 there if that is meant")
 
 
 @dataclass(frozen=True)
@@ -237,16 +237,9 @@ class HighRate:
         rows = _cells(values.get(self.argument))
         if rows is None:
             return
-        found = []
-        for i, r in enumerate(rows):
-            for j, v in enumerate(r):
-                x = _number(v)
-                if x is not None and (self.above < x <= 1 or (self.both_ways and -1 < x < -self.above)):
-                    found.append((i, j, x))
-        if found:
-            i, j, x = found[0]
-            yield STPError(self.argument, f"{x:g}{cv.where(rows, i, j)} is {as_percent(x)} a year; {self.advice}"
-                                          f"{_more(len(found))}", at=(i, j))
+        found = [(i, j, x) for i, r in enumerate(rows) for j, v in enumerate(r) if (x := _number(v)) is not None
+                 and (self.above < x <= 1 or (self.both_ways and -1 < x < -self.above))]
+        yield from _first(self.argument, rows, found, lambda x, where: f"{x:g}{where} is {as_percent(x)} a year; {self.advice}")
 
 
 @dataclass(frozen=True)
