@@ -20,9 +20,11 @@ from typing import Callable, Iterable, Iterator
 
 from . import cells, formula
 from .diagnose import diagnose
+from .diagnose import failed as call_failed
 from .engines import Engine, EngineRefused, Registry, get_engine, other_engine
 from .package import Limits, Package, TooManyFormulas, WorkbookError
 from .patch import PatchReport, patch, remove_stale_temps
+from .recalc import Graph, guard_meaning, select
 from .scan import WorkbookScan, scan
 
 SUFFIXES = (".xlsx", ".xlsm")
@@ -49,6 +51,9 @@ class FileResult:
     problems: list[str] = field(default_factory=list)  # one line each; the input cells' lines first
     error: str | None = None
     seconds: float = 0.0
+    #: Formula cells recomputed (the others keep the values Excel stored), and why, in words.
+    recomputed: int = 0
+    recalc: str = ""
     #: The input cells the STP_* calls refused (severity error) or doubt (warning), each as a dict:
     #: cell, labels, problem, function, argument, formula_cell, dependents, line.
     inputs: list[dict] = field(default_factory=list)
@@ -124,11 +129,12 @@ class _Lock:
 
 def regen_file(path: str | Path, registry: Registry, out_dir: str | Path | None = None, in_place: bool = False,
                engine: str = "auto", cross_check: bool = False, limits: Limits = Limits(), debug: bool = False,
-               lock_timeout: float = 600.0) -> FileResult:
+               lock_timeout: float = 600.0, full: bool = False) -> FileResult:
     """Recalculate one workbook and write its cached values; never raises. ``registry``: the
     functions STP_* cells call (``udfs.discover()``). The status is ok, inputs need fixing (written,
     but an STP_* call refused an input: ``inputs`` and the first ``problems`` name the cells), or
-    failed (nothing written: ``error``)."""
+    failed (nothing written: ``error``). Excel's semantics (:mod:`.recalc`): only STP_*, volatile,
+    unstored and downstream cells are recomputed, unless ``full``."""
     start = time.perf_counter()
     path = Path(path)
     result = FileResult(path=str(path))
@@ -138,7 +144,7 @@ def regen_file(path: str | Path, registry: Registry, out_dir: str | Path | None 
         result.engine = eng.name
         with (_Lock(path, lock_timeout) if in_place else contextlib.nullcontext()), Package(path, limits) as pkg, \
                 _released(eng):
-            report = _regenerate(pkg, dst, registry, eng, result, cross_check)
+            report = _regenerate(pkg, dst, registry, eng, result, cross_check, full)
         result.values_changed = report.values_changed
         result.output = str(dst)
         result.status = INPUTS if any(p["severity"] == "error" for p in result.inputs) else OK
@@ -170,25 +176,57 @@ def _destination(path: Path, out_dir: str | Path | None, in_place: bool) -> Path
     return dst
 
 
-def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result: FileResult, cross_check: bool) -> PatchReport:
+def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result: FileResult, cross_check: bool,
+                full: bool = False) -> PatchReport:
     """Scan, compute and patch an open package; the counts and problems go into ``result``."""
     pkg.check_prologs()  # before anything else reads the file: LibreOffice loads it while Python scans it
-    eng.prepare(pkg.path)
     sc = _scan(pkg, eng)
     result.formula_cells = sc.formula_count
     result.stp_cells = len(sc.stp_cells())
+    if not sc.formula_count:  # nothing to compute: no engine is started, the file is copied as it is
+        result.recalc = "no formula cells: nothing to recompute"
+        return patch(pkg, dst, {}, fast_sheets=sc.fast_sheets())
+    eng.prepare(pkg.path)
     ref_problems, keep = sc.reference_problems()
     computed = eng.compute(pkg.path, registry, sc)
     for sheet, cell in keep:  # external links are never followed: keep what the file says
         computed.values.get(sheet, {}).pop(cell, None)
+    graph = Graph(sc)
+    chosen = select(sc, computed.values, full=full, graph=graph)
+    failed = [(c.sheet, c.cell) for c in computed.calls if call_failed(c.outcome.result)]
+    meaning = guard_meaning(sc, chosen, graph, failed, reported={(p.sheet, p.cell) for p in ref_problems})
+    result.recomputed, result.recalc = chosen.recomputed, chosen.describe()
     inputs = diagnose(sc, computed.calls, computed.values, pkg)  # first: the cells the user typed in
     result.inputs = [p.as_dict() for p in inputs]
     result.problems.extend(p.line() for p in inputs)
     result.problems.extend(str(p) for p in ref_problems)
-    result.problems.extend(str(p) for p in computed.problems)
+    result.problems.extend(str(p) for p in _still_meant(computed, chosen.values, keep))
+    result.problems.extend(_meaning_lines(meaning, sc))
     if cross_check:
-        result.problems.extend(_cross_check(pkg.path, registry, sc, eng.name, computed.values))
-    return patch(pkg, dst, computed.values, fast_sheets=sc.fast_sheets())
+        result.problems.extend(_cross_check(pkg.path, registry, sc, eng.name, chosen.values))
+    return patch(pkg, dst, chosen.values, fast_sheets=sc.fast_sheets())
+
+
+def _still_meant(computed, written: dict, keep: set) -> list[WorkbookError]:
+    """The engine's problems, less those about cells that keep their stored value (not recomputed,
+    or kept as links or as unknown functions): a problem of a value not written is not one."""
+    out = []
+    for p in computed.problems:
+        key = (p.sheet, p.cell)
+        if p.cell is not None and (key in keep or (p.cell in computed.values.get(p.sheet, {})
+                                                    and p.cell not in written.get(p.sheet, {}))):
+            continue
+        out.append(p)
+    return out
+
+
+def _meaning_lines(meaning, sc: WorkbookScan) -> list[str]:
+    """One line per cell whose stored value was not an error: kept, or now an error."""
+    texts = {(s.name, f.ref): f.text or "" for s in sc.sheets for f in s.formulas}
+    out = [str(WorkbookError(why, sheet, cell)) for (sheet, cell), why in meaning.kept.items()]
+    for (sheet, cell), v in meaning.errors.items():
+        out.append(str(WorkbookError(f"was a value in the file and is now {v} (={texts.get((sheet, cell), '')})", sheet, cell)))
+    return out
 
 
 def _scan(pkg: Package, eng: Engine) -> WorkbookScan:
@@ -239,10 +277,11 @@ def _cross_check(path: Path, registry: Registry, sc: WorkbookScan, used: str, va
 
 def run_batch(paths: list[Path], registry: Registry, *, out_dir: str | None, in_place: bool, engine: str = "auto",
               jobs: int = 0, scheduler: str | None = None, cross_check: bool = False, limits: Limits = Limits(),
-              debug: bool = False, on_done: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+              debug: bool = False, on_done: Callable[[FileResult], None] | None = None, full: bool = False) -> list[FileResult]:
     """Regenerate every workbook; results in the order given. ``registry`` goes to each process or
     Dask worker by pickle (the registry of ``udfs`` pickles its functions by name)."""
-    kwargs = dict(out_dir=out_dir, in_place=in_place, engine=engine, cross_check=cross_check, limits=limits, debug=debug)
+    kwargs = dict(out_dir=out_dir, in_place=in_place, engine=engine, cross_check=cross_check, limits=limits, debug=debug,
+                  full=full)
     for folder in {Path(out_dir)} if out_dir else {Path(p).parent for p in paths}:
         remove_stale_temps(folder)  # left by a run that was killed
     results: dict[int, FileResult] = {}

@@ -64,6 +64,9 @@ class WorkbookScan:
     external_links: int
     iterative: bool
     has_vba: bool
+    #: The file asks for every formula to be recalculated when it is opened (calcPr fullCalcOnLoad),
+    #: as files written by programs that do not compute their formulas do (XlsxWriter).
+    full_calc_on_load: bool = False
     all_sheet_names: list[str] = field(default_factory=list)  # worksheets and chart sheets
     link_targets: dict[int, str] = field(default_factory=dict)  # external link number -> the file it points at
     _stp: list[FormulaCell] | None = field(default=None, repr=False)
@@ -188,6 +191,7 @@ def _scan(pkg: Package, limits: Limits, keep: bool) -> WorkbookScan:
         external_links=sum(1 for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml")),
         iterative=calc is not None and calc.get("iterate") in ("1", "true"), has_vba="xl/vbaProject.bin" in names,
         all_sheet_names=all_sheet_names, link_targets=_link_targets(pkg), package=pkg if keep else None,
+        full_calc_on_load=calc is not None and calc.get("fullCalcOnLoad") in ("1", "true"),
     )
 
 
