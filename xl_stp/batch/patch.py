@@ -1,7 +1,8 @@
 """Patch: write new cached values into a copy of a workbook, changing nothing else.
 
 Only the ``<v>`` and the ``t`` attribute of formula-result cells (formula cells and the cells an
-array formula fills) inside worksheet parts change; the formula text stays as stored, every other
+array formula fills) inside worksheet parts change, and the copy of the plotted data inside a chart
+part that plots a changed cell (:mod:`.charts`); the formula text stays as stored, every other
 part is copied byte for byte in the same order, ``calcPr`` is left alone. A cell whose stored value
 already equals the new one (to 12 significant digits: float noise is not a change) is not touched, so regenerating a
 regenerated file gives identical bytes. Worksheets are patched as a stream, a row block at a time.
@@ -25,6 +26,7 @@ from xml.sax.saxutils import escape
 
 from udfs.excel import encode_cached
 
+from .charts import new_chart_parts
 from .package import Limits, Package, WorkbookError, opened, row_blocks, xml_text
 from .scan import F_OPEN, FORMULA_CELL
 
@@ -44,6 +46,7 @@ SAME = 1e-12
 class PatchReport:
     changed: list[tuple[str, str, Any, Any]] = field(default_factory=list)  # sheet, cell, old, new
     written: Path | None = None
+    charts: list[str] = field(default_factory=list)  # chart parts whose copy of the plotted data was rewritten
 
     @property
     def values_changed(self) -> int:
@@ -242,13 +245,20 @@ def _check_folder(folder: Path) -> None:
 def _write_package(pkg: Package, raw, values: Mapping[str, Mapping[str, Any]], fast_sheets: Collection[str],
                    report: PatchReport) -> None:
     """Every part in its order: worksheets with new values patched a block of rows at a time,
-    everything else copied byte for byte."""
+    charts that plot a changed cell with their copy of the data rewritten, everything else copied
+    byte for byte."""
     parts = {p.part: p.name for p in pkg.sheet_parts()}
     needs_shared = any(values.get(name) for name in parts.values())
     shared = pkg.shared_strings() if needs_shared else None
+    charts = new_chart_parts(pkg, values, _same) if needs_shared else {}
     with zipfile.ZipFile(raw, "w", allowZip64=True) as zout:
         for info in pkg.zip.infolist():
             zi = _copy_info(info)
+            if info.filename in charts:
+                with zout.open(zi, "w") as fout:
+                    fout.write(charts[info.filename])
+                report.charts.append(info.filename)
+                continue
             sheet = parts.get(info.filename)
             with pkg.open(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
                 if sheet is not None and values.get(sheet):

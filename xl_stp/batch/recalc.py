@@ -289,7 +289,8 @@ class Selection:
             return f"{self.recomputed:,} formula cells recomputed ({self.full})"
         if not self.reasons:
             return "no formula cell needed recomputing: every cell keeps the value Excel stored"
-        parts = ", ".join(f"{n:,} {why}" for why, n in self.reasons.most_common())
+        parts = ", ".join(f"{self.reasons[why]:,} {why}" for why in (STP, VOLATILE_CELL, NO_VALUE, DOWNSTREAM)
+                          if self.reasons[why])
         return f"{self.recomputed:,} formula cells recomputed ({parts}); the others keep the values Excel stored"
 
 
@@ -406,10 +407,11 @@ def guard_meaning(scan: WorkbookScan, selection: Selection, graph: Graph | None 
     graph = graph or Graph(scan)
     from_calls = _reachable(graph, [k for k in failed_calls if k in graph.nodes])
     skip = from_calls | set(reported)
-    unknown = [k for k, v in turned.items() if str(v).upper() == "#NAME?" and k not in skip]
+    named = [k for k, v in turned.items() if str(v).upper() == "#NAME?" and k not in skip]
+    behind = _descendants(graph, named)
+    unknown = [k for k in named if k not in behind]  # the cells where #NAME? starts
     for k in unknown:
         out.kept[k] = _unknown_why(scan, k)
-    behind = _reachable(graph, unknown) - set(unknown)
     for k, v in turned.items():
         if k in out.kept:
             continue
@@ -420,6 +422,18 @@ def guard_meaning(scan: WorkbookScan, selection: Selection, graph: Graph | None 
     for (sheet, cell) in out.kept:
         selection.values.get(sheet, {}).pop(cell, None)
     return out
+
+
+def _descendants(graph: Graph, start: list[Key]) -> set[Key]:
+    """The cells downstream of any of ``start`` (a start cell only if it reads another)."""
+    seen: set[Key] = set()
+    queue = deque(d for k in start for d in graph.dependents(k))
+    while queue:
+        k = queue.popleft()
+        if k not in seen:
+            seen.add(k)
+            queue.extend(graph.dependents(k))
+    return seen
 
 
 def _reachable(graph: Graph, start: list[Key]) -> set[Key]:

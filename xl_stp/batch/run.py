@@ -13,18 +13,19 @@ import glob
 import os
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from . import cells, formula
 from .diagnose import diagnose
 from .diagnose import failed as call_failed
 from .engines import Engine, EngineRefused, Registry, get_engine, other_engine
 from .package import Limits, Package, TooManyFormulas, WorkbookError
+from .parallel import execute
 from .patch import PatchReport, patch, remove_stale_temps
 from .recalc import Graph, guard_meaning, select
+from .verify import compare
 from .scan import WorkbookScan, scan
 
 SUFFIXES = (".xlsx", ".xlsm")
@@ -54,6 +55,13 @@ class FileResult:
     #: Formula cells recomputed (the others keep the values Excel stored), and why, in words.
     recomputed: int = 0
     recalc: str = ""
+    #: Share of the formula cells compared where the engine reproduces the value Excel stored, and
+    #: how many it does not (see ``xl-stp verify``); None for a file that stores no values of its own
+    #: (it asks for a full recalculation on load).
+    agreement: float | None = None
+    disagreements: int = 0
+    #: Chart parts whose copy of the plotted data was brought up to date (a plotted cell changed).
+    charts: list[str] = field(default_factory=list)
     #: The input cells the STP_* calls refused (severity error) or doubt (warning), each as a dict:
     #: cell, labels, problem, function, argument, formula_cell, dependents, line.
     inputs: list[dict] = field(default_factory=list)
@@ -146,6 +154,7 @@ def regen_file(path: str | Path, registry: Registry, out_dir: str | Path | None 
                 _released(eng):
             report = _regenerate(pkg, dst, registry, eng, result, cross_check, full)
         result.values_changed = report.values_changed
+        result.charts = list(report.charts)
         result.output = str(dst)
         result.status = INPUTS if any(p["severity"] == "error" for p in result.inputs) else OK
     except EngineRefused as e:
@@ -192,6 +201,9 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     for sheet, cell in keep:  # external links are never followed: keep what the file says
         computed.values.get(sheet, {}).pop(cell, None)
     graph = Graph(sc)
+    if not sc.full_calc_on_load:
+        found = compare(sc, computed.values, eng.name, graph, getattr(computed, "engines", None))
+        result.agreement, result.disagreements = found.share, len(found.disagreements)
     chosen = select(sc, computed.values, full=full, graph=graph)
     failed = [(c.sheet, c.cell) for c in computed.calls if call_failed(c.outcome.result)]
     meaning = guard_meaning(sc, chosen, graph, failed, reported={(p.sheet, p.cell) for p in ref_problems})
@@ -261,8 +273,8 @@ def _cross_check(path: Path, registry: Registry, sc: WorkbookScan, used: str, va
         return ["cross-check skipped: LibreOffice is not installed, so there is no second engine"]
     second = get_engine(other).compute(path, registry, sc)
     out = []
-    for sheet, cells in values.items():
-        for cell, v in cells.items():
+    for sheet, got in values.items():
+        for cell, v in got.items():
             w = second.values.get(sheet, {}).get(cell)
             if w is None:
                 continue
@@ -285,33 +297,8 @@ def run_batch(paths: list[Path], registry: Registry, *, out_dir: str | None, in_
     for folder in {Path(out_dir)} if out_dir else {Path(p).parent for p in paths}:
         remove_stale_temps(folder)  # left by a run that was killed
     results: dict[int, FileResult] = {}
-    for i, r in _execute(paths, registry, kwargs, jobs, scheduler):
+    for i, r in execute(regen_file, paths, registry, kwargs, jobs, scheduler):
         results[i] = r
         if on_done:
             on_done(r)
     return [results[i] for i in range(len(paths))]
-
-
-def _execute(paths: list[Path], registry: Registry, kwargs: dict, jobs: int,
-             scheduler: str | None) -> Iterator[tuple[int, FileResult]]:
-    if scheduler:
-        from distributed import Client, as_completed as dask_completed
-
-        with Client(scheduler) as client:
-            futures = {client.submit(regen_file, str(p), registry, pure=False, **kwargs): i for i, p in enumerate(paths)}
-            for fut in dask_completed(futures):
-                yield futures[fut], fut.result()
-        return
-    n = jobs or min(len(paths), os.cpu_count() or 1)
-    if n <= 1 or len(paths) == 1:
-        for i, p in enumerate(paths):
-            yield i, regen_file(p, registry, **kwargs)
-        return
-    with ProcessPoolExecutor(max_workers=n) as pool:
-        futures = {pool.submit(regen_file, str(p), registry, **kwargs): i for i, p in enumerate(paths)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                yield i, fut.result()
-            except Exception as e:  # a worker died (killed, out of memory): the others go on
-                yield i, FileResult(path=str(paths[i]), error=f"the worker process stopped ({type(e).__name__})")

@@ -38,6 +38,9 @@ class EngineName(str, Enum):
 #: The help of ``xl-stp regen``, with its exit statuses (paragraphs: rich wraps each one).
 REGEN_HELP = "\n\n".join([
     "Recalculate workbooks without Excel and write the cached values back, changing nothing else.",
+    "As Excel does, only what needs it is recomputed: STP_* cells, volatile cells (NOW, RAND, OFFSET...), formula cells "
+    "with no stored value, and every cell downstream of a value that changed; the other cells keep the values Excel "
+    "stored. --full (or a file that asks for a full recalculation on load) recomputes every formula cell.",
     "A workbook whose STP_* functions refuse an input is still regenerated: the refused calls hold #VALUE!, and so "
     "does every figure computed from them; the report names each input cell to fix, with its row and column labels, "
     "and its status is 'inputs need fixing'. Warnings (values that may be meant) are listed and keep 'ok'.",
@@ -63,6 +66,8 @@ def regen(
     max_formulas: int = typer.Option(2_000_000, "--max-formulas", help="Refuse a workbook with more formula cells than this"),
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks of internal errors"),
     show_all: bool = typer.Option(False, "--all-problems", help="List every problem, not the first 20 of each file"),
+    full: bool = typer.Option(False, "--full", help="Recompute every formula cell, not only STP_*, volatile and unstored "
+                              "cells and what depends on a changed value (Excel's own semantics, the default)"),
 ) -> None:
     """Recalculate workbooks without Excel and write the cached values back, changing nothing else
     (the command's help, with the exit statuses, is REGEN_HELP)."""
@@ -96,8 +101,13 @@ def regen(
             progress.update(task, advance=1, description=Path(r.path).name)
 
         results = run_batch(files, discover(), out_dir=str(out) if out else None, in_place=in_place, engine=engine.value,
-                            jobs=jobs, scheduler=scheduler, cross_check=cross_check, limits=limits, debug=debug, on_done=done)
+                            jobs=jobs, scheduler=scheduler, cross_check=cross_check, limits=limits, debug=debug, on_done=done,
+                            full=full)
     _summary(results)
+    for r in results:
+        if r.charts:
+            console.print(f"{escape(Path(r.path).name)}: {len(r.charts)} chart(s) now show the new figures: "
+                          f"{escape(', '.join(r.charts))}", highlight=False, soft_wrap=True)
     for r in results:
         shown = r.problems if show_all else r.problems[:PROBLEMS_SHOWN]
         for p in shown:
@@ -129,18 +139,26 @@ def exit_status(results) -> int:
 def _summary(results) -> None:
     t = Table(title="xl-stp regen")
     for h, j in (("file", "left"), ("engine", "left"), ("formula cells", "right"), ("STP cells", "right"),
-                 ("values changed", "right"), ("problems", "right"), ("status", "left"), ("seconds", "right")):
+                 ("recomputed", "right"), ("values changed", "right"), ("agrees with Excel", "right"), ("problems", "right"),
+                 ("status", "left"), ("seconds", "right")):
         t.add_column(h, justify=j)
     for r in results:
         status = "[red]FAILED[/red]" if r.failed else "[yellow]inputs need fixing[/yellow]" if r.inputs_need_fixing else "ok"
-        t.add_row(escape(Path(r.path).name), r.engine or "-", f"{r.formula_cells:,}", f"{r.stp_cells:,}", f"{r.values_changed:,}",
-                  str(len(r.problems)), status, f"{r.seconds:.2f}")
+        t.add_row(escape(Path(r.path).name), r.engine or "-", f"{r.formula_cells:,}", f"{r.stp_cells:,}", f"{r.recomputed:,}",
+                  f"{r.values_changed:,}", _share(r.agreement), str(len(r.problems)), status, f"{r.seconds:.2f}")
     failed = sum(r.failed for r in results)
     inputs = sum(r.inputs_need_fixing for r in results)
     t.caption = (f"{len(results)} files, {sum(r.formula_cells for r in results):,} formula cells, "
                  f"{sum(r.values_changed for r in results):,} values changed, {inputs} with inputs that need fixing, "
                  f"{failed} failed")
     console.print(t)
+
+
+def _share(agreement: float | None) -> str:
+    """An agreement figure as the tables show it: 99.97%; "-" where nothing was compared."""
+    if agreement is None:
+        return "-"
+    return "100%" if agreement == 1 else f"{min(agreement, 0.9999):.2%}"
 
 
 def _write_report(report: Path, results) -> None:
@@ -153,8 +171,100 @@ def _write_report(report: Path, results) -> None:
             w.writeheader()
             for row in rows:
                 row["problems"] = "; ".join(row["problems"])
-                row["inputs"] = json.dumps(row["inputs"])  # the input cells' problems, as in the .json report
+                row["charts"] = "; ".join(row.get("charts", []))
+                for key in ("inputs", "disagreements"):  # lists of records, as in the .json report
+                    if key in row:
+                        row[key] = json.dumps(row[key], default=str)
                 w.writerow(row)
+
+
+VERIFY_HELP = "\n\n".join([
+    "Recompute workbooks as they are, write nothing, and report every formula cell whose result differs from the value "
+    "Excel stored in the file: the cell, its formula, Excel's value, ours and which engine computed it, with the share "
+    "of cells that agree per file. Run it on your own Excel-saved workbooks before trusting a server to regenerate them.",
+    "Volatile cells (NOW, RAND, OFFSET...) and cells with no stored value are left out.",
+    "Exit status:\n"
+    "0  every cell compared agrees with Excel\n"
+    "1  a workbook could not be verified\n"
+    "2  usage error\n"
+    "3  some cells differ from the values Excel stored",
+])
+
+
+@app.command(help=VERIFY_HELP)
+def verify(
+    paths: List[str] = typer.Argument(..., help="Workbooks (.xlsx, .xlsm), folders or glob patterns"),
+    engine: EngineName = typer.Option(EngineName.auto, "--engine", help="auto picks LibreOffice when installed, else formulas"),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Workbooks in parallel on local processes (default: one per core)"),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write every disagreement: .json or .csv (one row a cell)"),
+    show_all: bool = typer.Option(False, "--all", help="List every disagreement, not the first 20 of each file"),
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks of internal errors"),
+) -> None:
+    """Compare recomputed values with the values Excel stored (the help is VERIFY_HELP)."""
+    from udfs import discover
+
+    try:
+        from ..batch.run import expand_paths
+        from ..batch.verify import verify_batch
+    except ModuleNotFoundError as e:
+        raise typer.Exit(needs("verify", e))
+    if report is not None and report.suffix.lower() not in (".json", ".csv"):
+        errors.print(f"xl-stp verify: --report {report}: expected a .json or .csv file name")
+        raise typer.Exit(2)
+    files = expand_paths(paths)
+    if not files:
+        errors.print("xl-stp verify: no workbooks found")
+        raise typer.Exit(2)
+    with Progress(TextColumn("[bold]verify"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=errors, transient=True) as progress:
+        task = progress.add_task("", total=len(files))
+        results = verify_batch(files, discover(), engine=engine.value, jobs=jobs, debug=debug,
+                               on_done=lambda r: progress.update(task, advance=1, description=Path(r.path).name))
+    _verify_summary(results)
+    for r in results:
+        rows = r.disagreements if show_all else r.disagreements[:PROBLEMS_SHOWN]
+        for d in rows:
+            console.print(f"{escape(Path(r.path).name)}: {escape(d['cell'])}: Excel {d['excel']!r}, {escape(d['engine'])} "
+                          f"{d['ours']!r}  ={escape(d['formula'])}", highlight=False, soft_wrap=True)
+        if len(rows) < len(r.disagreements):
+            console.print(f"{escape(Path(r.path).name)}: ... and {len(r.disagreements) - len(rows):,} more (--all, or --report)")
+        if r.failed:
+            errors.print(f"[red]{escape(r.path)}[/red]: {escape(r.error or '')}", markup=True, highlight=False, soft_wrap=True)
+    if report is not None:
+        _verify_report(report, results)
+    raise typer.Exit(EXIT_FAILED if any(r.failed for r in results) else
+                     EXIT_INPUTS if any(r.disagreements for r in results) else EXIT_OK)
+
+
+def _verify_summary(results) -> None:
+    t = Table(title="xl-stp verify: recomputed values against the values Excel stored")
+    for h, j in (("file", "left"), ("engine", "left"), ("formula cells", "right"), ("compared", "right"),
+                 ("agree", "right"), ("differ", "right"), ("agreement", "right"), ("seconds", "right")):
+        t.add_column(h, justify=j)
+    for r in results:
+        if r.failed:
+            t.add_row(escape(Path(r.path).name), r.engine or "-", f"{r.formula_cells:,}", "-", "-", "-", "[red]FAILED[/red]",
+                      f"{r.seconds:.2f}")
+            continue
+        t.add_row(escape(Path(r.path).name), r.engine, f"{r.formula_cells:,}", f"{r.compared:,}", f"{r.agreed:,}",
+                  f"{len(r.disagreements):,}", _share(r.agreement), f"{r.seconds:.2f}")
+    compared = sum(r.compared for r in results)
+    agreed = sum(r.agreed for r in results)
+    t.caption = (f"{len(results)} files, {compared:,} cells compared, {agreed:,} agree "
+                 f"({_share(agreed / compared if compared else None)}), {sum(r.failed for r in results)} failed")
+    console.print(t)
+
+
+def _verify_report(report: Path, results) -> None:
+    rows = [{"file": r.path, **d} for r in results for d in r.disagreements]
+    files = [{k: v for k, v in r.as_dict().items() if k != "disagreements"} for r in results]
+    if report.suffix.lower() == ".json":
+        report.write_text(json.dumps({"files": files, "disagreements": rows}, indent=2, default=str))
+        return
+    with open(report, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["file", "cell", "formula", "excel", "ours", "engine"])
+        w.writeheader()
+        w.writerows(rows)
 
 
 @app.command()

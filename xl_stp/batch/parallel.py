@@ -1,0 +1,44 @@
+"""Running one task over many workbooks: in this process, on local processes, or on a Dask cluster."""
+
+from __future__ import annotations
+
+import os
+import typing
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .engines import Registry
+
+def execute(task: Callable[..., Any], paths: list[Path], registry: Registry, kwargs: dict, jobs: int,
+            scheduler: str | None) -> Iterator[tuple[int, Any]]:
+    """``task(path, registry, **kwargs)`` for every path — in this process, on local processes, or
+    on a Dask cluster — yielding (index, result) as each finishes. ``task`` never raises; a worker
+    that dies gives a result of the task's type with ``error`` set."""
+    if scheduler:
+        from distributed import Client, as_completed as dask_completed
+
+        with Client(scheduler) as client:
+            futures = {client.submit(task, str(p), registry, pure=False, **kwargs): i for i, p in enumerate(paths)}
+            for fut in dask_completed(futures):
+                yield futures[fut], fut.result()
+        return
+    n = jobs or min(len(paths), os.cpu_count() or 1)
+    if n <= 1 or len(paths) == 1:
+        for i, p in enumerate(paths):
+            yield i, task(p, registry, **kwargs)
+        return
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        futures = {pool.submit(task, str(p), registry, **kwargs): i for i, p in enumerate(paths)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                yield i, fut.result()
+            except Exception as e:  # a worker died (killed, out of memory): the others go on
+                yield i, _died(task, paths[i], e)
+
+
+def _died(task: Callable[..., Any], path: Path, e: Exception) -> Any:
+    """The result of a task whose worker process stopped."""
+    result_type = typing.get_type_hints(task)["return"]
+    return result_type(path=str(path), error=f"the worker process stopped ({type(e).__name__})")
