@@ -217,3 +217,30 @@ def test_excel_saved_workbooks_come_back_with_excels_values(tmp_path):
         total += r.formula_cells
         kept += r.formula_cells - r.values_changed
     assert total > 3000 and kept / total >= 0.999
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_other_workbooks_and_add_in_functions_keep_their_stored_values(tmp_path, engine):
+    """A path written out, a link number, a defined name that points at another workbook, and a
+    function of another add-in ([1]!RATE): never followed or run; each cell keeps its stored value
+    and is reported once; a cell computed from one keeps its value too, and the rest is computed."""
+    cells = {"A1": 5,
+             "B1": ("='C:\\plans\\[budget.xlsx]Data'!A1", 42),
+             "B2": ("=[1]Data!A1*2", 84),
+             "B3": ("=Rates*3", 9),
+             "B4": ("=[1]!RATE_TABLE(A1)", 0.035),
+             "C1": ("=B1+B2+B3", 135),
+             "C2": ("=A1*2", 0)}
+    path = excel_like(tmp_path / "links.xlsx", cells, names={"Rates": "=[1]Data!$A$2"}, full_calc=False)
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine=engine, full=True)
+    assert r.status == "ok", r.error
+    got = values(r.output)
+    assert (got["B1"], got["B2"], got["B3"], got["B4"], got["C1"], got["C2"]) == (42, 84, 9, 0.035, 135, 10)
+    text = "\n".join(r.problems)
+    assert "Model!B1: refers to another workbook (C:\\plans\\budget.xlsx) through a path written in the formula" in text
+    assert "Model!B2: refers to another workbook" in text and "external link [1]" in text
+    assert "Model!B3: uses the name Rates, which refers to another workbook" in text
+    assert "Model!B4: calls RATE_TABLE() from another workbook or add-in" in text
+    assert "sheet that does not exist" not in text
+    for cell in ("B1", "B2", "B3", "B4"):  # each reported once
+        assert sum(p.startswith(f"Model!{cell}:") for p in r.problems) == 1, r.problems

@@ -392,12 +392,14 @@ class Meaning:
 
 
 def guard_meaning(scan: WorkbookScan, selection: Selection, graph: Graph | None = None,
-                  failed_calls: Iterable[Key] = (), reported: Iterable[Key] = ()) -> Meaning:
+                  failed_calls: Iterable[Key] = (), reported: Iterable[Key] = (), kept: Iterable[Key] = ()) -> Meaning:
     """Never a silent change of meaning (see :class:`Meaning`); removes the kept cells from
     ``selection``. Errors that follow from an STP_* call refusing an input (``failed_calls``, the
     cells of the calls) are the diagnosis's to explain, and cells already ``reported`` (a sheet
     that does not exist) their own: neither is listed here. A file that asks for a full
-    recalculation stores no values of its own (placeholders): only the kept cells are listed."""
+    recalculation stores no values of its own (placeholders): only the kept cells are listed.
+    ``kept``: cells that already keep their stored value (links to other workbooks): a cell whose
+    new error comes only from them keeps its value too."""
     stored = _stored(scan)
     new = [((sheet, cell), v) for sheet, cells in selection.values.items() for cell, v in cells.items()]
     turned = {k: v for k, v in new if is_error(v) and k in stored and not is_error(stored[k]) and stored[k] not in (None, "")}
@@ -408,7 +410,8 @@ def guard_meaning(scan: WorkbookScan, selection: Selection, graph: Graph | None 
     from_calls = _reachable(graph, [k for k in failed_calls if k in graph.nodes])
     skip = from_calls | set(reported)
     named = [k for k, v in turned.items() if str(v).upper() == "#NAME?" and k not in skip]
-    behind = _descendants(graph, named)
+    kept = [k for k in kept if k in graph.nodes]
+    behind = _descendants(graph, named + kept)
     unknown = [k for k in named if k not in behind]  # the cells where #NAME? starts
     for k in unknown:
         out.kept[k] = _unknown_why(scan, k)
@@ -416,7 +419,7 @@ def guard_meaning(scan: WorkbookScan, selection: Selection, graph: Graph | None 
         if k in out.kept:
             continue
         if k in behind:
-            out.kept[k] = f"computed from {len(unknown)} cell(s) that keep their stored value"
+            out.kept[k] = f"computed from {len(unknown) + len(kept)} cell(s) that keep their stored value"
         elif k not in skip and not scan.full_calc_on_load:
             out.errors[k] = v
     for (sheet, cell) in out.kept:

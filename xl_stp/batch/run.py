@@ -206,7 +206,7 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
         result.agreement, result.disagreements = found.share, len(found.disagreements)
     chosen = select(sc, computed.values, full=full, graph=graph)
     failed = [(c.sheet, c.cell) for c in computed.calls if call_failed(c.outcome.result)]
-    meaning = guard_meaning(sc, chosen, graph, failed, reported={(p.sheet, p.cell) for p in ref_problems})
+    meaning = guard_meaning(sc, chosen, graph, failed, reported={(p.sheet, p.cell) for p in ref_problems}, kept=keep)
     result.recomputed, result.recalc = chosen.recomputed, chosen.describe()
     inputs = diagnose(sc, computed.calls, computed.values, pkg)  # first: the cells the user typed in
     result.inputs = [p.as_dict() for p in inputs]

@@ -96,39 +96,65 @@ class WorkbookScan:
 
     def reference_problems(self) -> tuple[list[WorkbookError], set[tuple[str, str]]]:
         """Formulas that refer to a sheet the workbook does not have, and formulas that refer to
-        another workbook through an external link (never followed: those cells keep the value
-        stored in the file). Returns the problems and the cells whose stored value is kept."""
+        another workbook — through an external link ([1]Data!A1), a path written out
+        ('C:\\plans\\[book.xlsx]Data'!A1), a defined name that points there, or a function of another
+        workbook or add-in ([1]!RATE_TABLE(…)) — which are never followed: those cells keep the value
+        stored in the file. Returns the problems and the cells whose stored value is kept."""
         problems, keep = [], set()
         known = {n.upper() for n in self.all_sheet_names}
-        if self._references_all_known(known):
+        linked_names = self._linked_names()
+        if not linked_names and self._references_all_known(known):
             return problems, keep
         for s in self.sheets:
             for f in s.formulas:
-                text = without_strings(f.text or "")
-                if "!" not in text:
-                    continue
-                for m in SHEET_REF.finditer(text):
-                    ext, name = _target(m.group(1), m.group(2))
-                    if m.start() > 0 and text[m.start() - 1] == "|":  # DDE: program|'topic'!item
-                        program = re.findall(r"[A-Za-z0-9_.]+$", text[:m.start() - 1])
-                        problems.append(WorkbookError(
-                            f"is a DDE link to another program ({program[-1] if program else 'unknown'}); such links are never "
-                            "run, so this cell keeps the value stored in the file", s.name, f.ref))
+                problem = self._reference_problem(without_strings(f.text or ""), known, linked_names)
+                if problem is not None:
+                    message, kept = problem
+                    problems.append(WorkbookError(message, s.name, f.ref))
+                    if kept:
                         keep.add((s.name, f.ref))
-                        break
-                    if ext:
-                        n = int(ext[1:-1])
-                        target = self.link_targets.get(n, "a workbook that is not described in the file")
-                        problems.append(WorkbookError(
-                            f"refers to another workbook ({target}) through external link [{n}]; links are never followed, "
-                            "so this cell keeps the value stored in the file", s.name, f.ref))
-                        keep.add((s.name, f.ref))
-                        break
-                    if name and name.upper() not in known:
-                        problems.append(WorkbookError(f"refers to a sheet that does not exist: {name} (the cell shows #REF!)",
-                                                      s.name, f.ref))
-                        break
         return problems, keep
+
+    def _reference_problem(self, text: str, known: set[str], linked_names: dict[str, str]) -> tuple[str, bool] | None:
+        """The first reference problem of one formula's text (strings emptied): (message, whether
+        the cell keeps its stored value), or None."""
+        kept = "never followed, so this cell keeps the value stored in the file"
+        call = _LINKED_CALL.search(text)
+        if call and not stp_spellings(call.group(0) + ")"):
+            n = int(call.group(1))
+            target = self.link_targets.get(n, "a workbook that is not described in the file")
+            return f"calls {call.group(2)}() from another workbook or add-in ({target}, link [{n}]); such calls are {kept}", True
+        if linked_names:
+            for token in _NAME_TOKEN.findall(text):
+                if token.upper() in linked_names:
+                    return (f"uses the name {token}, which refers to another workbook ({linked_names[token.upper()]}); "
+                            f"links are {kept}", True)
+        if "!" not in text:
+            return None
+        for m in SHEET_REF.finditer(text):
+            ext, name = _target(m.group(1), m.group(2))
+            if m.start() > 0 and text[m.start() - 1] == "|":  # DDE: program|'topic'!item
+                program = re.findall(r"[A-Za-z0-9_.]+$", text[:m.start() - 1])
+                return (f"is a DDE link to another program ({program[-1] if program else 'unknown'}); such links are never "
+                        "run, so this cell keeps the value stored in the file"), True
+            if ext:
+                target = self.link_targets.get(int(ext[1:-1]), "a workbook that is not described in the file") \
+                    if ext[1:-1].isdigit() else ext[1:-1]
+                how = f"external link {ext}" if ext[1:-1].isdigit() else "a path written in the formula"
+                return f"refers to another workbook ({target}) through {how}; links are {kept}", True
+            if name and name.upper() not in known:
+                return f"refers to a sheet that does not exist: {name} (the cell shows #REF!)", False
+        return None
+
+    def _linked_names(self) -> dict[str, str]:
+        """Defined names whose formula refers to another workbook: NAME -> the workbook."""
+        out = {}
+        for name, text in list(self.names.items()) + [(n, t) for (_s, n), t in self.sheet_names.items()]:
+            m = _LINK_IN_NAME.search(text or "")
+            if m:
+                n = m.group(1)
+                out[name.upper()] = self.link_targets.get(int(n), "another workbook") if n.isdigit() else n
+        return out
 
     def _references_all_known(self, known: set[str]) -> bool:
         """The common case in one sweep over all formula text: every sheet-qualified reference
@@ -142,21 +168,34 @@ class WorkbookScan:
         joined = "\n".join(without_strings(t) for t in texts)
         if "|" in joined:
             return False
+        if _LINKED_CALL.search(joined):
+            return False
         for ext, name in (_target(*pair) for pair in set(SHEET_REF.findall(joined))):
             if ext or name and name.upper() not in known:
                 return False
         return True
 
 
+#: A function of another workbook or add-in: [1]!RATE_TABLE( — groups link number, function.
+_LINKED_CALL = re.compile(r"\[(\d+)\]!([A-Za-z_][\w.]*)\s*\(")
+#: In a defined name's formula: a link number [1], or a path written out ...\[book.xlsx]...
+_LINK_IN_NAME = re.compile(r"\[(\d+|[^\]]*\.xl\w*)\]", re.IGNORECASE)
+_NAME_TOKEN = re.compile(r"(?<![\w.!'\]\[])([A-Za-z_\\][\w.]*)(?![\w.]*\s*[(!])")
+
+
 def _target(ext: str | None, name: str | None) -> tuple[str | None, str]:
-    """A SHEET_REF match as (external link '[n]' or None, sheet name unquoted): '[1]My Sheet'!A1
-    is link [1], sheet My Sheet."""
+    """A SHEET_REF match as (external workbook or None, sheet name unquoted): '[1]My Sheet'!A1 is
+    link [1], sheet My Sheet; 'C:\\plans\\[book.xlsx]Data'!A1 is [C:\\plans\\book.xlsx], sheet Data."""
     name = name or ""
     if name.startswith("'"):
         name = name[1:-1].replace("''", "'")
         q = re.match(r"^\[(\d+)\](.*)$", name)
         if q:
             ext, name = f"[{q.group(1)}]", q.group(2)
+        else:
+            path = re.match(r"^(.*)\[([^\]]+)\](.*)$", name)
+            if path:
+                ext, name = f"[{path.group(1)}{path.group(2)}]", path.group(3)
     return ext or None, name
 
 

@@ -141,7 +141,7 @@ def _summary(results) -> None:
     for h, j in (("file", "left"), ("engine", "left"), ("formula cells", "right"), ("STP cells", "right"),
                  ("recomputed", "right"), ("values changed", "right"), ("agrees with Excel", "right"), ("problems", "right"),
                  ("status", "left"), ("seconds", "right")):
-        t.add_column(h, justify=j)
+        t.add_column(h, justify=j, no_wrap=h in ("status", "file"))
     for r in results:
         status = "[red]FAILED[/red]" if r.failed else "[yellow]inputs need fixing[/yellow]" if r.inputs_need_fixing else "ok"
         t.add_row(escape(Path(r.path).name), r.engine or "-", f"{r.formula_cells:,}", f"{r.stp_cells:,}", f"{r.recomputed:,}",
