@@ -38,6 +38,7 @@ class Worker:
         self.proc = subprocess.Popen([SYSTEM_PYTHON, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL)  # stdout read with os.read only
         self._owed = 0
+        self.opened = 0  # workbooks asked to open: one left open is current while this has not moved
         self._buffer = b""  # answers read from the pipe but not yet taken (several may arrive together)
         ready = self._reply(120)
         if not ready.get("ready"):
@@ -65,6 +66,8 @@ class Worker:
         return json.loads(line)
 
     def send(self, op: str, **kw) -> None:
+        if op == "open":
+            self.opened += 1
         self.proc.stdin.write((json.dumps({"op": op, **kw}) + "\n").encode())
         self.proc.stdin.flush()
 

@@ -1,46 +1,64 @@
 """The LibreOffice engine: native formulas in LibreOffice headless, STP_* cells in Python.
 
 A warm worker (:mod:`.client`) keeps one soffice per process. For a workbook: open it (macros
-never run, links never updated), then repeat until the STP_* results stop changing: read each
-STP_* call's arguments from LibreOffice's cells in bulk, compute the call through the registry,
-write the results into LibreOffice's in-memory copy (where the unknown STP_* formula is replaced by
-its values; a failed call's cells by the error #VALUE!, so that LibreOffice computes every
-dependent formula from an error, as Excel does), and recalculate. Finally every formula-result cell is read back in one range call per
-sheet. What is planned before LibreOffice is asked anything is in :mod:`.plan`.
+never run, links never updated; its sheets found by their position in the workbook, whatever
+LibreOffice named them), then repeat until the STP_* results stop changing: read each STP_* call's
+arguments from LibreOffice's cells in bulk, compute the call through the registry, write the
+results into LibreOffice's in-memory copy (where the unknown STP_* formula is replaced by its
+values; a failed call's cells by the error #VALUE!, so that LibreOffice computes every dependent
+formula from an error, as Excel does), and recalculate. Finally every formula-result cell is read
+back in one range call per sheet. What is planned before LibreOffice is asked anything is in
+:mod:`.plan`. Values come back as Excel holds them (:mod:`.worker`): a logical result as
+True/False, an error as Excel's own literal for it.
 
 STP_* calls must be the whole formula of their cell — as in the workbooks xl-stp generates; their
 arguments may be references, names, literals or expressions (LibreOffice evaluates an expression
-in a scratch cell of its in-memory copy). A workbook that nests STP_* inside a larger formula is
-refused with :class:`Unsupported`, and the choice of engine hands it to the formulas engine.
+in a scratch cell of its in-memory copy; in an array formula, as an array over a scratch range of
+its size). A workbook that nests STP_* inside a larger formula is refused with
+:class:`Unsupported`, and the choice of engine hands it to the formulas engine.
+
+**Overrides** (for an engine that fuses this one with another): ``LibreOfficeEngine(keep_open=True)``
+leaves the workbook open in LibreOffice after :meth:`~LibreOfficeEngine.compute`;
+``engine.override({sheet: {cell: value}})`` then writes those values into those cells as constants
+(replacing their formulas in LibreOffice's copy; every cell of an array formula's range goes if
+one does, the others keeping their values), recalculates what that made dirty — STP_* calls
+included, until their results settle again — and returns the values of every formula-result cell,
+as ``compute(...).values`` holds them (overridden cells with the values given). Overrides add up;
+``engine.close()`` closes the workbook (as does the next ``prepare``/``compute``). An STP_* cell
+cannot be overridden. By default (``keep_open=False``) the workbook is closed after compute.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from udfs.excel import as_argument
+from udfs.excel import as_argument, is_error
 
-from ...cells import area, bounds, column_letter, expand
+from ...cells import CELL_NAME, area, bounds, column_letter, expand
 from ...diagnose import Outcome, as_excel, call_of, evaluate
 from ...formula import parse_arg, split_call, stp_spellings
 from ...package import WorkbookError
 from ...scan import WorkbookScan
 from ..base import Computed, Engine, Registry, Unsupported
 from .client import Worker, worker
-from .plan import _fit, _Plan, _set_scratch
+from .plan import _api_value, _fit, _merge, _Plan, _set_scratch
 
 
 class LibreOfficeEngine(Engine):
     name = "libreoffice"
 
-    def __init__(self) -> None:
+    def __init__(self, keep_open: bool = False) -> None:
         self._pending: str | None = None  # a workbook LibreOffice is opening while Python scans it
+        self.keep_open = keep_open  # leave the workbook open after compute, for override()
+        self._session: _Session | None = None
 
     def prepare(self, path: Path) -> None:
         """Start LibreOffice loading the workbook (call only once the package has passed the safety
         checks: sizes and no DTDs); :meth:`compute` collects it, :meth:`release` drops it."""
         self.release()
+        self._session = None  # opening the next workbook closes one kept open
         self._pending = str(Path(path).resolve())
         worker().send("open", path=self._pending)
 
@@ -57,33 +75,60 @@ class LibreOfficeEngine(Engine):
             except WorkbookError:
                 pass
 
-    def _open(self, path: Path) -> list[str]:
+    def _open(self, path: Path, scan: WorkbookScan) -> list[str]:
+        """Open the workbook (or collect the one :meth:`prepare` started) and have its sheets found
+        by position; the sheet names, the file's own."""
         w = worker()
+        self._session = None
         if self._pending == str(Path(path).resolve()):
             self._pending = None
-            return w.receive()["sheets"]
-        self.release()
-        return w.call("open", path=str(Path(path).resolve()))["sheets"]
+            w.receive()
+        else:
+            self.release()
+            w.call("open", path=str(Path(path).resolve()))
+        return w.call("sheets", names=scan.all_sheet_names or [s.name for s in scan.sheets])["sheets"]
 
     def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed:
         calls = self._calls(registry, scan)
         plan = _Plan(scan, calls)  # pure Python, done while LibreOffice is still loading the workbook
         plan.precompute(path, scan)
         w = worker()
-        sheets = self._open(path)
+        sheets = self._open(path, scan)
+        kept = False
         try:
-            values, spill_problems, outcomes = self._fixed_point(w, scan, plan, sheets)
+            session = _Session(w, scan, plan, sheets)
+            values = session.converge()
+            kept = self.keep_open
         finally:
-            try:
-                w.defer("close")  # LibreOffice closes the document while Python writes the output
-            except (WorkbookError, OSError):
-                pass
-        result = _computed(values, spill_problems)
+            if not kept:
+                try:
+                    w.defer("close")  # LibreOffice closes the document while Python writes the output
+                except (WorkbookError, OSError):
+                    pass
+        self._session = session if kept else None
+        result = _computed(values, _spill_problems(plan.calls, session.passes.outputs))
         for i, (cell, fn, parsed) in enumerate(plan.calls):
-            c = call_of(cell.sheet, cell.ref, cell.array_ref or cell.ref, fn, parsed, outcomes[i])
+            c = call_of(cell.sheet, cell.ref, cell.array_ref or cell.ref, fn, parsed, session.passes.known[i])
             if c is not None:
                 result.calls.append(c)
         return result
+
+    def override(self, values: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Write ``values`` ({sheet: {cell: value}}) into the workbook kept open as constants,
+        recalculate, and return every formula-result cell's value (see the module)."""
+        if self._session is None or not self._session.current():
+            raise WorkbookError("no workbook is open in LibreOffice to override: compute it with "
+                                "LibreOfficeEngine(keep_open=True) first")
+        return self._session.override(values)
+
+    def close(self) -> None:
+        """Close the workbook kept open by compute (nothing when none is)."""
+        session, self._session = self._session, None
+        if session is not None and session.current():
+            try:
+                session.w.call("close")
+            except WorkbookError:
+                pass
 
     def _calls(self, registry: Registry, scan: WorkbookScan) -> list:
         """(cell, function, parsed arguments) of each STP_* call of the registry's; Unsupported
@@ -103,33 +148,129 @@ class LibreOfficeEngine(Engine):
             calls.append((cell, fn, parsed))
         return calls
 
-    def _fixed_point(self, w: Worker, scan: WorkbookScan, plan: _Plan,
-                     sheets: list[str]) -> tuple[dict[str, dict[str, Any]], list[WorkbookError], dict[int, Outcome]]:
-        """Compute the STP_* calls, feed their results to LibreOffice, recalculate, and repeat until
-        no STP_* argument changes; then read every formula-result cell. Also returns the array
-        formulas whose result no longer fits their range, and each call's outcome."""
+
+class _Session:
+    """A workbook open in LibreOffice: the STP_* fixed point on it, the values read back, and the
+    overrides written into it while it is kept open."""
+
+    def __init__(self, w: Worker, scan: WorkbookScan, plan: _Plan, sheets: list[str]):
+        self.w, self.scan, self.plan, self.sheets = w, scan, plan, sheets
+        self.generation = w.opened
         _missing_sheets(plan.calls, sheets)
-        _set_scratch(w, plan.scratch)
+        _set_scratch(w, plan)
         plan.writer.load(w)
-        refs = plan.lo_refs()
-        passes = _Passes(plan)
+        self.refs = plan.lo_refs()
+        self.passes = _Passes(plan)
+        self.overridden: dict[str, dict[str, Any]] = {}
+
+    def current(self) -> bool:
+        """The workbook is still the one open in the worker."""
+        return self.w.alive() and self.w.opened == self.generation
+
+    def converge(self, loaded: bool = True) -> dict[str, dict[str, Any]]:
+        """Compute the STP_* calls, feed their results to LibreOffice, recalculate, and repeat until
+        no STP_* argument changes; then every formula-result cell's value. ``loaded``: straight
+        after loading, when every formula has just been computed."""
+        plan, w = self.plan, self.w
         for n_pass in range(len(plan.calls) + 2):
-            if n_pass or plan.scratch:  # the worker's profile recalculates every formula on load; then only
-                w.call("calc", all=False)  # what writes made dirty (the scratch formulas, before the first pass)
-            # The first pass reads errors without their kind (a call per error cell: slow where
-            # everything downstream of an STP_* cell is still #NAME?); any pass whose inputs held
-            # an error is followed by one that reads them exactly.
-            changed = passes.run(_read_refs(w, refs, exact=n_pass > 0))
+            if n_pass or not loaded or plan.scratch or plan.arrays:  # the worker's profile recalculates every formula
+                w.call("calc", all=False)  # on load; then only what writes made dirty
+            # The first pass after loading reads errors without their kind (a call per error cell:
+            # slow where everything downstream of an STP_* cell is still #NAME?); any pass whose
+            # inputs held an error is followed by one that reads them exactly.
+            changed = self.passes.run(_read_refs(w, self.refs, exact=n_pass > 0 or not loaded))
             if not changed:
                 break
-            plan.writer.write(changed, passes.outputs)
-        values = _read_results(w, scan, plan.result_boxes)
-        for i, (cell, _fn, _parsed) in enumerate(plan.calls):  # STP_* cells: our own values, with their types
+            plan.writer.write(changed, self.passes.outputs)
+        return self.values()
+
+    def values(self) -> dict[str, dict[str, Any]]:
+        values = _read_results(self.w, self.scan, self.plan.result_boxes)
+        for i, (cell, _fn, _parsed) in enumerate(self.plan.calls):  # STP_* cells: our own values, with their types
             target = cell.array_ref or cell.ref
-            block = _fit(as_excel(passes.outputs[i]), target, keep_types=True)
+            block = _fit(as_excel(self.passes.outputs[i]), target, keep_types=True)
             for name, v in zip(expand(target), [v for row in block for v in row]):
                 values[cell.sheet][name] = v
-        return values, _spill_problems(plan.calls, passes.outputs), passes.known
+        for sheet, cells in self.overridden.items():
+            got = values.get(sheet, {})
+            got.update((name, v) for name, v in cells.items() if name in got)
+        return values
+
+    def override(self, values: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        given = self._checked(values)
+        plain, formulas = self._writes(given)
+        if plain or formulas:
+            self.w.call("write", ranges=_merge(plain) + formulas)
+            self.plan.writer.touch(list(given))
+        for (sheet, name), v in given.items():
+            self.overridden.setdefault(sheet, {})[name] = v
+            self.plan.writer.pin(sheet, name, _api_value(v))
+        if self.plan.pre_args and self._touches_inputs(given):
+            self.plan.pre_args.clear()  # calls computed from the file's input cells now read LibreOffice's
+            self.refs = self.plan.lo_refs()
+        return _computed(self.converge(loaded=False), []).values
+
+    def _checked(self, values: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], Any]:
+        """The overrides by (sheet, cell); WorkbookError naming the cell for one that cannot be."""
+        stp = {(cell.sheet, name) for cell, _fn, _p in self.plan.calls for name in expand(cell.array_ref or cell.ref)}
+        out: dict[tuple[str, str], Any] = {}
+        for sheet, cells in values.items():
+            if sheet not in self.sheets:
+                raise WorkbookError("no such sheet in the workbook", sheet)
+            for name, v in cells.items():
+                name = str(name).replace("$", "").upper()
+                if not CELL_NAME.fullmatch(name):
+                    raise WorkbookError("is not a cell name", sheet, name)
+                if (sheet, name) in stp:
+                    raise WorkbookError("is filled by an STP_* call: its value comes from the function, not an override",
+                                        sheet, name)
+                out[(sheet, name)] = _plain(v)
+        return out
+
+    def _writes(self, given: dict[tuple[str, str], Any]) -> tuple[list, list]:
+        """The writes: plain values (numbers, text) by cell, merged later; logicals, errors and
+        blanks as constant formulas; an array formula's whole range as formulas, with the values
+        given and, for its other cells, the values they have now."""
+        arrays = _array_ranges(self.scan)
+        plain, formulas, whole = [], [], set()
+        for (sheet, name), v in given.items():
+            if (sheet, name) in arrays:
+                whole.add((sheet, arrays[(sheet, name)]))
+            elif isinstance(v, (float, str)) and not is_error(v):
+                plain.append([sheet, name, [[v]], True])
+            else:
+                formulas.append([sheet, name, [[_api_value(v)]], True, True])
+        whole_ranges = sorted(whole)
+        now = _read_refs(self.w, whole_ranges) if whole_ranges else {}
+        for sheet, ref in whole_ranges:
+            c1, r1, _c2, _r2 = bounds(ref)
+            rows = [[_api_value(given.get((sheet, f"{column_letter(c1 + j)}{r1 + i}"), v)) for j, v in enumerate(row)]
+                    for i, row in enumerate(now[(sheet, ref)])]
+            formulas.append([sheet, ref, rows, True, True])
+        return plain, formulas
+
+    def _touches_inputs(self, given: dict[tuple[str, str], Any]) -> bool:
+        """Some override is of a cell that is not a formula's result (an input cell)."""
+        results = {s.name: s.result_cells() for s in self.scan.sheets}
+        return any(name not in results.get(sheet, ()) for sheet, name in given)
+
+
+def _plain(v: Any) -> Any:
+    """A value as the engine holds it: numpy scalars as Python's, whole numbers as float."""
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        v = v.item()
+    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def _array_ranges(scan: WorkbookScan) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> the range of the array formula that fills it, for every such cell."""
+    out = {}
+    for s in scan.sheets:
+        for f in s.formulas:
+            if f.kind == "array" and f.array_ref:
+                for name in expand(f.array_ref):
+                    out[(s.name, name)] = f.array_ref
+    return out
 
 
 class _Passes:
@@ -258,7 +399,7 @@ def _read_results(w: Worker, scan: WorkbookScan, all_boxes: dict[str, list]) -> 
                     if v is None:
                         v = 0.0
                     if cached_types.get(name) == "b" and v in (0.0, 1.0):
-                        v = bool(v)  # LibreOffice has no boolean type: keep Excel's
+                        v = bool(v)  # a logical LibreOffice did not mark (an array formula's cells): Excel's type
                     out[s.name][name] = v
     return out
 

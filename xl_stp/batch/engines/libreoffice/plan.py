@@ -16,7 +16,7 @@ from udfs.excel import as_argument, is_error
 
 from ...cells import CELL_NAME, SHEET_CELLS, bounds, column_index, column_letter, expand
 from ...diagnose import FAILED, as_excel, evaluate, failed
-from ...formula import code_and_strings, parse_arg  # noqa: F401 (parse_arg: where it was)
+from ...formula import code_and_strings, parse_arg, references  # noqa: F401 (parse_arg: where it was)
 from ...package import WorkbookError
 from ...scan import SheetScan, WorkbookScan, constants
 from .client import Worker
@@ -51,10 +51,11 @@ def to_api(text: str) -> str | None:
     return "=" + "".join(out)
 
 
-def _set_scratch(w: Worker, scratch: dict[str, list[tuple[int, str]]]) -> None:
-    """Scratch formulas: one range call per sheet where they translate, the parser for the rest."""
+def _set_scratch(w: Worker, plan: _Plan) -> None:
+    """Scratch formulas: one range call per sheet where they translate, the parser for the rest;
+    then the expressions of array formulas, each over a range of its own size."""
     blocks, singles = [], []
-    for sheet, rows in scratch.items():
+    for sheet, rows in plan.scratch.items():
         api = [to_api(text) for _row, text in rows]
         top = rows[-1][0]
         blocks.append([sheet, f"A{top}:A{rows[0][0]}", [[a or ""] for a in reversed(api)]])
@@ -63,6 +64,36 @@ def _set_scratch(w: Worker, scratch: dict[str, list[tuple[int, str]]]) -> None:
         w.call("set_formulas", ranges=blocks)
     if singles:
         w.call("formulas", cells=singles)
+    if plan.arrays:
+        _set_arrays(w, plan)
+
+
+def _set_arrays(w: Worker, plan: _Plan) -> None:
+    """An expression argument of an array formula (TRANSPOSE(B1:C1), B2:B3*1) is evaluated as Excel
+    evaluates it there, as an array: its size is found first (ROWS and COLUMNS of it in probe cells),
+    then it goes in as one array formula over a scratch range of that size, above the single
+    scratch cells, and the argument reads that range. An array larger than MAX_READ cells is cut to
+    its first cell."""
+    free = {sheet: SCRATCH_ROW - len(rows) for sheet, rows in plan.scratch.items()}
+    texts, probes = [], []
+    for _i, _j, sheet, text in plan.arrays:
+        row = free.get(sheet, SCRATCH_ROW) - sum(1 for p in probes if p[0] == sheet)
+        api = to_api(text)
+        texts.append((api or text, api is not None))
+        probes.append([sheet, f"A{row}:B{row}", *texts[-1]])
+    sizes = w.call("array_sizes", items=probes)["sizes"]
+    items = []
+    for (i, j, sheet, expression), (text, api), (rows, cols) in zip(plan.arrays, texts, sizes):
+        if rows * cols > MAX_READ:
+            rows = cols = 1
+        bottom = free.get(sheet, SCRATCH_ROW)
+        free[sheet] = bottom - rows
+        ref = f"A{bottom - rows + 1}:{column_letter(cols)}{bottom}" if rows * cols > 1 else f"A{bottom}"
+        items.append([sheet, ref, text, api])
+        plan.calls[i][2][j] = ("scratch", (sheet, ref))
+        if rows * cols > 1:
+            plan.writer.arrays.append((sheet, ref, references(expression, sheet, plan.names)))
+    w.call("array_formulas", items=items)
 
 
 # ---- results as LibreOffice takes them -------------------------------------------------------------
@@ -90,7 +121,7 @@ def _api_value(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, bool):
-        return "=1" if v else "=0"
+        return "=TRUE()" if v else "=FALSE()"  # a logical, as dependents must see it
     if isinstance(v, (int, float)):
         x = float(v)
         return f"={x!r}" if math.isfinite(x) else "=NA()"
@@ -227,16 +258,24 @@ class _Plan:
         self.calls = calls
         # An argument that is an expression (A10+Inputs!E10) is evaluated by LibreOffice in a
         # scratch cell at the foot of the calling cell's sheet (its in-memory copy only).
+        # An array formula's expression is evaluated as an array (:func:`_set_arrays`): (call,
+        # argument, sheet, text), placed once LibreOffice has said its size.
         self.scratch: dict[str, list[tuple[int, str]]] = {}
-        for cell, _fn, parsed in calls:
+        self.arrays: list[tuple[int, int, str, str]] = []
+        for i, (cell, _fn, parsed) in enumerate(calls):
             for j, (k, v) in enumerate(parsed):
-                if k == "unsupported":
-                    rows = self.scratch.setdefault(cell.sheet, [])
-                    row = SCRATCH_ROW - len(rows)
-                    rows.append((row, v))
-                    parsed[j] = ("scratch", (cell.sheet, f"A{row}"))
+                if k != "unsupported":
+                    continue
+                if cell.kind == "array":
+                    self.arrays.append((i, j, cell.sheet, v))
+                    continue
+                rows = self.scratch.setdefault(cell.sheet, [])
+                row = SCRATCH_ROW - len(rows)
+                rows.append((row, v))
+                parsed[j] = ("scratch", (cell.sheet, f"A{row}"))
         self.order, self.deps = _order(calls)
         self.writer = _WritePlan(scan, calls)
+        self.names = scan.names
         self.result_boxes = result_boxes(scan)
         self.pre_args: dict[int, list[Any]] = {}
         self.pre_out: dict[int, Any] = {}
@@ -361,6 +400,7 @@ class _WritePlan:
                 self.boxes.append(b)
                 wanted.append([sheet, b["ref"]])
         self.wanted = wanted
+        self.arrays = _reading_arrays(scan, calls)
 
     def load(self, w: Worker) -> None:
         """Read the formulas of the columns it will rewrite (in LibreOffice's own syntax)."""
@@ -368,6 +408,26 @@ class _WritePlan:
         if self.wanted:
             for b, formulas in zip(self.boxes, w.call("get_formulas", ranges=self.wanted)["formulas"]):
                 b["formulas"] = [row[0] for row in formulas]
+
+    def touch(self, written: list[tuple[str, str]]) -> None:
+        """Have LibreOffice recompute the array formulas that read cells just written. It does not
+        tell a multi-cell array formula that a range write (a whole range's values at once) changed
+        cells it reads, so the next recalculation would leave it as it was; entered again, it is
+        recomputed, and what reads it after it."""
+        boxes = [(sheet, bounds(ref)) for sheet, ref in written]
+        touched = [[sheet, ref] for sheet, ref, reads in self.arrays
+                   if reads is None or any(_overlap(bounds(r), b) for rs, r in reads for s, b in boxes if rs.lower() == s.lower())]
+        if touched:
+            self.w.call("touch", ranges=touched)
+
+    def pin(self, sheet: str, cell: str, formula: str) -> None:
+        """A cell an override made a constant (``formula``, API syntax): a column rewritten later
+        keeps it, not the formula it had."""
+        c, r = bounds(cell)[:2]
+        for b in self.boxes:
+            c1, r1, c2, r2 = bounds(b["ref"])
+            if b["sheet"] == sheet and c1 <= c <= c2 and r1 <= r <= r2 and "formulas" in b:
+                b["formulas"][r - r1] = formula
 
     def write(self, changed: list[int], values: dict[int, Any]) -> None:
         ranges, errors, boxes = [], [], set()
@@ -387,6 +447,7 @@ class _WritePlan:
             self.cleared.add(i)
         if ranges or errors:
             self.w.call("write", ranges=_merge(ranges) + errors)
+        written = [(self.calls[i][0].sheet, self.calls[i][0].array_ref or self.calls[i][0].ref) for i in changed]
         if boxes:
             out = []
             for k in sorted(boxes):
@@ -396,3 +457,19 @@ class _WritePlan:
                         for j, f in enumerate(b["formulas"])]
                 out.append([b["sheet"], b["ref"], rows])
             self.w.call("set_formulas", ranges=out)
+        if self.arrays:
+            self.touch(written)
+
+
+def _reading_arrays(scan: WorkbookScan, calls: list) -> list[tuple[str, str, list[tuple[str, str]] | None]]:
+    """(sheet, range, the ranges it reads or None when not known) of each multi-cell array formula
+    that is not an STP_* call: those a write may leave stale (:meth:`_WritePlan.touch`)."""
+    stp = {(cell.sheet, cell.ref) for cell, _fn, _parsed in calls}
+    return [(s.name, f.array_ref, references(f.text, s.name, scan.names)) for s in scan.sheets for f in s.formulas
+            if f.kind == "array" and f.array_ref and ":" in f.array_ref and (s.name, f.ref) not in stp]
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Two boxes (c1, r1, c2, r2) share a cell."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
