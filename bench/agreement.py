@@ -55,17 +55,46 @@ def measure(files: list[Path], engines: list[str]) -> dict:
     return out
 
 
-def by_function(result: dict, formulas_of: dict[str, str]) -> dict[str, dict[str, int]]:
-    """For each function: cells calling it, and how many of those each engine got wrong."""
+def formulas_of(files: list[Path]) -> dict[str, str]:
+    """Every formula cell of the files, as file|Sheet!A1 -> formula (a shared formula's cells: its anchor's text)."""
+    from xl_stp.batch.scan import scan
+
+    out = {}
+    for f in files:
+        sc = scan(f)
+        for s in sc.sheets:
+            anchors: dict[str, str] = {}
+            for c in s.formulas:
+                if c.text is not None and c.si is not None:
+                    anchors[c.si] = c.text
+                out[f"{f.name}|{s.name}!{c.ref}"] = c.text if c.text is not None else anchors.get(c.si or "", "")
+    return out
+
+
+def by_function(result: dict, texts: dict[str, str]) -> dict[str, dict[str, int]]:
+    """For each function (upper case, no _xlfn.): cells calling it, and how many of those each engine got wrong."""
+    def names(text: str) -> set[str]:
+        return {fn.upper().removeprefix("_XLFN.") for fn in function_names(text or "")}
+
     table: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for key, text in formulas_of.items():
-        for fn in set(function_names(text)):
-            table[fn.upper()]["cells"] += 1
+    for key, text in texts.items():
+        for fn in names(text):
+            table[fn]["cells"] += 1
     for eng, data in result["engines"].items():
-        for key, d in data["wrong"].items():
-            for fn in set(function_names(d["formula"].split(" (shared from")[0])):
-                table[fn.upper()][f"{eng} wrong"] += 1
-    return {k: dict(v) for k, v in table.items()}
+        for key in data["wrong"]:
+            for fn in names(texts.get(key, "")):
+                table[fn][f"{eng} wrong"] += 1
+    return {k: dict(v) for k, v in sorted(table.items())}
+
+
+def print_functions(table: dict[str, dict[str, int]], engines: list[str]) -> None:
+    """The functions where the engines' wrong counts differ: the measurement behind the policy."""
+    print(f"\n{'function':<16}{'cells':>7}" + "".join(f"{e + ' wrong':>18}" for e in engines) + "  better")
+    for fn, row in table.items():
+        wrong = [row.get(f"{e} wrong", 0) for e in engines]
+        if len(set(wrong)) > 1:
+            best = engines[wrong.index(min(wrong))]
+            print(f"{fn:<16}{row['cells']:>7}" + "".join(f"{w:>18}" for w in wrong) + f"  {best}")
 
 
 def print_table(result: dict) -> None:
@@ -85,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("root", nargs="?", default=str(DEFAULT))
     ap.add_argument("--engines", default="libreoffice,formulas")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--by-function", action="store_true", help="the per-function table behind the fused engine's policy")
     args = ap.parse_args(argv)
     files = workbooks(Path(args.root))
     if not files:
@@ -92,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result = measure(files, args.engines.split(","))
     print_table(result)
+    if args.by_function:
+        result["functions"] = by_function(result, formulas_of(files))
+        print_functions(result["functions"], list(result["engines"]))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1, default=str))
     return 0

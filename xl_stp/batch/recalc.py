@@ -266,6 +266,12 @@ class Graph:
     def seeds(self) -> dict[Key, str]:
         return {k: n.reason for k, n in self.nodes.items() if n.reason}
 
+    def reachable_from_seeds(self) -> set[Key]:
+        """Every cell a default-mode regeneration may recompute: the seeds and all downstream of
+        them (and, when there are seeds, the cells that read something not pinned down)."""
+        seeds = list(self.seeds())
+        return _reachable(self, seeds + (self.everything if seeds else []))
+
 
 def _coords(ref: str) -> tuple[int, int]:
     c1, r1, _c2, _r2 = bounds(ref)
@@ -462,3 +468,20 @@ def _unknown_why(scan: WorkbookScan, key: Key) -> str:
         return f"calls {shown}, not a function the engines know (a VBA or add-in function?): keeps the value stored in the file"
     shown = ", ".join(f"{fn}()" for fn in called[:3]) or "a defined name"
     return f"evaluates to #NAME? here ({shown}): keeps the value stored in the file"
+
+
+#: Numbers agree to nine significant figures (Excel stores seventeen; engines differ in the last bits).
+REL_TOL = 1e-9
+
+
+def agree(ours: Any, excel: Any) -> bool:
+    """Does an engine's value show what Excel stored?"""
+    if isinstance(excel, bool) or isinstance(ours, bool):
+        return type(excel) is type(ours) and excel == ours
+    if isinstance(excel, (int, float)) and isinstance(ours, (int, float)):
+        return abs(ours - excel) <= REL_TOL * max(1.0, abs(excel), abs(ours))
+    if excel in (None, "") or ours in (None, ""):
+        return excel in (None, "") and ours in (None, "")
+    if is_error(excel) or is_error(ours):
+        return is_error(excel) and is_error(ours) and str(excel).strip().upper() == str(ours).strip().upper()
+    return excel == ours

@@ -197,10 +197,14 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
         return patch(pkg, dst, {}, fast_sheets=sc.fast_sheets())
     eng.prepare(pkg.path)
     ref_problems, keep = sc.reference_problems()
+    graph = Graph(sc)  # while LibreOffice loads the workbook
+    if hasattr(eng, "candidates"):  # the fused engine: only cells that may be written are worth a second engine
+        eng.candidates = None if full or sc.full_calc_on_load else graph.reachable_from_seeds()
     computed = eng.compute(pkg.path, registry, sc)
+    if computed.engine:
+        result.engine = computed.engine
     for sheet, cell in keep:  # external links are never followed: keep what the file says
         computed.values.get(sheet, {}).pop(cell, None)
-    graph = Graph(sc)
     if not sc.full_calc_on_load:
         found = compare(sc, computed.values, eng.name, graph, getattr(computed, "engines", None))
         result.agreement, result.disagreements = found.share, len(found.disagreements)

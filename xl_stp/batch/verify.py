@@ -17,18 +17,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from udfs.excel import decode_cached, is_error
+from udfs.excel import decode_cached
 
 from . import cells, formula
 from .engines import EngineRefused, Registry, get_engine
 from .package import Limits, Package, WorkbookError
 from .parallel import execute
-from .recalc import VOLATILE_CELL, Graph
+from .recalc import VOLATILE_CELL, Graph, agree
 from .scan import WorkbookScan, constants
 from .scan import scan as scan_workbook
-
-REL_TOL = 1e-9
-
 
 @dataclass
 class Disagreement:
@@ -54,19 +51,6 @@ class Agreement:
     @property
     def share(self) -> float | None:
         return self.agreed / self.compared if self.compared else None
-
-
-def agree(ours: Any, excel: Any) -> bool:
-    """Does an engine's value show what Excel stored?"""
-    if isinstance(excel, bool) or isinstance(ours, bool):
-        return type(excel) is type(ours) and excel == ours
-    if isinstance(excel, (int, float)) and isinstance(ours, (int, float)):
-        return abs(ours - excel) <= REL_TOL * max(1.0, abs(excel), abs(ours))
-    if excel in (None, "") or ours in (None, ""):
-        return excel in (None, "") and ours in (None, "")
-    if is_error(excel) or is_error(ours):
-        return is_error(excel) and is_error(ours) and str(excel).strip().upper() == str(ours).strip().upper()
-    return excel == ours
 
 
 def compare(scan: WorkbookScan, values: Mapping[str, Mapping[str, Any]], engine: str,

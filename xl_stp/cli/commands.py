@@ -31,6 +31,7 @@ PROBLEMS_SHOWN = 20
 
 class EngineName(str, Enum):
     auto = "auto"
+    fused = "fused"
     libreoffice = "libreoffice"
     formulas = "formulas"
 
@@ -57,7 +58,7 @@ def regen(
     paths: List[str] = typer.Argument(..., help="Workbooks (.xlsx, .xlsm), folders or glob patterns"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the regenerated workbooks into this folder"),
     in_place: bool = typer.Option(False, "--in-place", help="Replace each workbook (atomically, only once it is completely written)"),
-    engine: EngineName = typer.Option(EngineName.auto, "--engine", help="auto picks LibreOffice when installed, else formulas"),
+    engine: EngineName = typer.Option(EngineName.auto, "--engine", help="auto: fused (LibreOffice, with formulas where it is the better judge) when LibreOffice is installed, else formulas"),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Workbooks in parallel on local processes (default: one per core)"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on a Dask distributed cluster at this address"),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a per-file report: .json or .csv"),
@@ -194,7 +195,7 @@ VERIFY_HELP = "\n\n".join([
 @app.command(help=VERIFY_HELP)
 def verify(
     paths: List[str] = typer.Argument(..., help="Workbooks (.xlsx, .xlsm), folders or glob patterns"),
-    engine: EngineName = typer.Option(EngineName.auto, "--engine", help="auto picks LibreOffice when installed, else formulas"),
+    engine: EngineName = typer.Option(EngineName.auto, "--engine", help="auto: fused (LibreOffice, with formulas where it is the better judge) when LibreOffice is installed, else formulas"),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Workbooks in parallel on local processes (default: one per core)"),
     report: Optional[Path] = typer.Option(None, "--report", help="Write every disagreement: .json or .csv (one row a cell)"),
     show_all: bool = typer.Option(False, "--all", help="List every disagreement, not the first 20 of each file"),

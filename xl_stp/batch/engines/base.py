@@ -74,6 +74,10 @@ class Computed:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[WorkbookError] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
+    #: The engine that computed the values ("" for the engine asked), and the cells another engine
+    #: computed (the fused engine): (sheet, cell) -> engine name.
+    engine: str = ""
+    engines: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class EngineRefused(WorkbookError):

@@ -37,24 +37,29 @@ class WithFallback(Engine):
         except Unsupported as e:
             result = FormulasEngine().compute(path, registry, scan)
             result.problems.insert(0, WorkbookError(f"computed with the formulas engine: {e.message}"))
+            result.engine = "formulas"
             return result
 
 
 def get_engine(name: str) -> Engine:
-    """The engine of this name (auto: LibreOffice when installed, else formulas)."""
+    """The engine of this name (auto: the fused engine when LibreOffice is installed, else formulas)."""
     if name == "auto":
-        name = "libreoffice" if libreoffice_available() else "formulas"
+        name = "fused" if libreoffice_available() else "formulas"
     if name == "formulas":
         return FormulasEngine()
-    if name == "libreoffice":
+    if name in ("libreoffice", "fused"):
         if not libreoffice_available():
             raise WorkbookError("LibreOffice is not installed (soffice and Debian's python3-uno); run scripts/setup as root, "
                                 "or use --engine formulas")
         from .libreoffice.engine import LibreOfficeEngine
-        return WithFallback(LibreOfficeEngine())
-    raise WorkbookError(f"unknown engine {name!r}: expected auto, libreoffice or formulas")
+        engine = WithFallback(LibreOfficeEngine())
+        if name == "fused":
+            from .fused import FusedEngine
+            return FusedEngine(engine)
+        return engine
+    raise WorkbookError(f"unknown engine {name!r}: expected auto, fused, libreoffice or formulas")
 
 
 def other_engine(used: str) -> str | None:
     """The engine that cross-checks ``used``: the other one, when it is installed."""
-    return "formulas" if used == "libreoffice" else ("libreoffice" if libreoffice_available() else None)
+    return "formulas" if used in ("libreoffice", "fused") else ("libreoffice" if libreoffice_available() else None)
