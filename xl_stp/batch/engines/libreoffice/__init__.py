@@ -6,7 +6,7 @@ read-back, and overrides of a workbook kept open), ``worker`` (the script on the
 Debian's python3; values read as Excel holds them).
 """
 
-from .client import available, worker
+from .client import available, version, worker
 from .engine import LibreOfficeEngine
 
-__all__ = ["LibreOfficeEngine", "available", "worker"]
+__all__ = ["LibreOfficeEngine", "available", "version", "worker"]

@@ -31,6 +31,20 @@ def available() -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1)
+def version() -> tuple[int, ...]:
+    """LibreOffice's version, such as (25, 2, 3, 2); () when it cannot be read."""
+    try:
+        out = subprocess.run([shutil.which("soffice") or "soffice", "--version"], capture_output=True, text=True,
+                             timeout=60).stdout
+    except Exception:
+        return ()
+    import re
+
+    m = re.search(r"LibreOffice (\d+(?:\.\d+)*)", out)
+    return tuple(int(x) for x in m.group(1).split(".")) if m else ()
+
+
 class Worker:
     """The warm LibreOffice worker process and the pipe to it."""
 
