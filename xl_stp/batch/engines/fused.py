@@ -48,7 +48,18 @@ class FusedEngine(Engine):
         self.first.release()
 
     def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed:
-        result = self.first.compute(path, registry, scan)
+        try:
+            result = self.first.compute(path, registry, scan)
+        except (EngineRefused, Unsupported):
+            raise
+        except WorkbookError as e:  # LibreOffice failed on this workbook (crashed): formulas alone, if it can
+            try:
+                result = FormulasEngine().compute(path, registry, scan)
+            except WorkbookError:
+                raise e from None
+            result.problems.insert(0, WorkbookError(f"computed with the formulas engine: {e.message}"))
+            result.engine = "formulas"
+            return result
         if getattr(result, "engine", None) == "formulas":  # handed over already (nested STP_* calls)
             return result
         wanted = self._wanted(scan, result.values)

@@ -18,6 +18,7 @@ from ...package import WorkbookError
 SYSTEM_PYTHON = os.environ.get("XL_STP_UNO_PYTHON", "/usr/bin/python3")
 WORKER = Path(__file__).with_name("worker.py")
 TIMEOUT = float(os.environ.get("XL_STP_LO_TIMEOUT", "300"))
+START_TIMEOUT = 120.0  # LibreOffice's start, preparing the profile the first time
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,7 +47,10 @@ def version() -> tuple[int, ...]:
 
 
 class Worker:
-    """The warm LibreOffice worker process and the pipe to it."""
+    """The warm LibreOffice worker process and the pipe to it. Starting one does not wait: LibreOffice
+    starts (from a copy of the prepared profile, see ``worker.py``) while Python goes on, and the
+    first answer read waits for it to be ready. ``started``: the worker's ready message (its
+    profile folder, how it was prepared: cached, built or fresh, and LibreOffice's restarts), once read."""
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen([SYSTEM_PYTHON, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -54,12 +58,20 @@ class Worker:
         self._owed = 0
         self.opened = 0  # workbooks asked to open: one left open is current while this has not moved
         self._buffer = b""  # answers read from the pipe but not yet taken (several may arrive together)
-        ready = self._reply(120)
-        if not ready.get("ready"):
-            raise WorkbookError("LibreOffice did not start")
+        self.started: dict | None = None
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def ready(self) -> dict:
+        """The worker's ready message, waiting for LibreOffice to start the first time."""
+        if self.started is None:
+            res = self._reply(START_TIMEOUT)
+            if not res.get("ready"):
+                self.kill()
+                raise WorkbookError(res.get("error") or "LibreOffice did not start")
+            self.started = res
+        return self.started
 
     def _reply(self, timeout: float) -> dict:
         """The next answer, one JSON line; the pipe is read directly (not through a buffered
@@ -80,10 +92,15 @@ class Worker:
         return json.loads(line)
 
     def send(self, op: str, **kw) -> None:
+        """Send a request (before the worker is ready, too: it waits in the pipe)."""
         if op == "open":
             self.opened += 1
-        self.proc.stdin.write((json.dumps({"op": op, **kw}) + "\n").encode())
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write((json.dumps({"op": op, **kw}) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:  # the worker stopped: say why, if it said
+            self.ready()
+            raise WorkbookError("LibreOffice stopped unexpectedly") from None
 
     def defer(self, op: str, **kw) -> None:
         """Send a request whose answer nobody waits for (closing a document while Python writes
@@ -92,6 +109,7 @@ class Worker:
         self._owed += 1
 
     def receive(self) -> dict:
+        self.ready()
         while self._owed:
             self._owed -= 1
             self._reply(TIMEOUT)
@@ -111,10 +129,11 @@ class Worker:
             pass
 
     def quit(self) -> None:
+        """Have the worker stop LibreOffice and remove its profile, and wait for it (a moment)."""
         if self.alive():
             try:
                 self.proc.stdin.write(b'{"op": "quit"}\n')
-                self.proc.stdin.flush()
+                self.proc.stdin.close()
                 self.proc.wait(timeout=20)
             except Exception:
                 self.kill()
@@ -124,9 +143,19 @@ _worker: Worker | None = None
 
 
 def worker() -> Worker:
-    """This process's worker, started (or restarted) when needed."""
+    """This process's worker, started (or restarted) when needed; it may still be starting."""
     global _worker
     if _worker is None or not _worker.alive():
         _worker = Worker()
         atexit.register(_worker.quit)
     return _worker
+
+
+def start() -> None:
+    """Start this process's worker now, without waiting, so that LibreOffice starts while Python
+    imports and scans (a command that will need it calls this first); nothing if it cannot be."""
+    try:
+        if available():
+            worker()
+    except Exception:
+        pass
