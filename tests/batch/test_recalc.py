@@ -244,3 +244,21 @@ def test_other_workbooks_and_add_in_functions_keep_their_stored_values(tmp_path,
     assert "sheet that does not exist" not in text
     for cell in ("B1", "B2", "B3", "B4"):  # each reported once
         assert sum(p.startswith(f"Model!{cell}:") for p in r.problems) == 1, r.problems
+
+
+FORMULAS = ['SUM(A1:B2)*$C$3', 'IF(A2="a,b!c", TRUE, FALSE)', "'My sheet'!A1+Data!B$2", 'VLOOKUP(A1,Rates,2,FALSE)',
+            'SUM(A:A)+SUM(3:5)', '1.5E+3*Q1Sales', 'LOG10(A1)', 'Données!A1', 'COLUMN(C14:E14:G13:I14 E13:F13)',
+            '[1]Data!A1', 'SUM(Table1[Cost])', '{1,2}*A1', 'IFERROR(A1,#N/A)', '_xlfn.XLOOKUP(A1,B:B,C:C)', 'A1%+-B2^2']
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_the_one_pass_reading_finds_what_the_tokenizer_finds(text):
+    """The graph reads most formulas in one regular-expression pass; it must find the same
+    references and functions as the full tokenizer (which it falls back on for the rest)."""
+    from xl_stp.batch.formula import RANGE, function_names, tokens
+    from xl_stp.batch.recalc import _operands
+
+    operands, functions = _operands(text)
+    expected = [text[a:b] for a, b, _t, sub in tokens(text) if sub == RANGE]
+    assert sorted(operands) == sorted(expected)
+    assert sorted(f.upper() for f in functions) == sorted(f.upper() for f in function_names(text))

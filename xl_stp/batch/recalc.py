@@ -23,6 +23,7 @@ whenever anything changed (conservative: never a stale value).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ import numpy as np
 from udfs.excel import decode_cached, is_error
 
 from .cells import bounds, column_index, expand
-from .formula import RANGE, function_names, stp_spellings, tokens
+from .formula import RANGE, function_names, stp_spellings, tokens, without_strings
 from .scan import FormulaCell, WorkbookScan
 
 #: Functions Excel recalculates at every recalculation, whatever changed.
@@ -89,21 +90,22 @@ class _Parser:
         self.sheets = {n.upper(): n for n in scan.all_sheet_names}
         self.names = {k.upper(): v for k, v in scan.names.items()}
         self.scoped = {(s, k.upper()): v for (s, k), v in scan.sheet_names.items()}
+        self._names_read: dict[tuple[str, str], _Reads] = {}  # what each name refers to, read once
 
     def reads(self, text: str, sheet: str, depth: int = 0) -> _Reads:
         out = _Reads()
-        toks = tokens(text)
-        if toks is None or depth > 8:
+        found = _operands(text) if depth <= 8 else None
+        if found is None:
             out.unknown = True
             return out
-        out.volatile = any(fn.upper().removeprefix("_XLFN.") in VOLATILE for fn in function_names(text))
-        for start, end, _type, subtype in toks:
-            if subtype == RANGE:
-                self._operand(text[start:end], sheet, depth, out)
+        operands, functions = found
+        out.volatile = any(fn.upper().removeprefix("_XLFN.") in VOLATILE for fn in functions)
+        for operand in operands:
+            self._operand(operand, sheet, depth, out)
         return out
 
     def _operand(self, token: str, sheet: str, depth: int, out: _Reads) -> None:
-        where, body = _split_sheet(token)
+        where, body, box = _parsed_operand(token)
         if where is not None:
             if "[" in where:  # another workbook: never followed, never changes here
                 return
@@ -117,9 +119,8 @@ class _Parser:
             target = sheet
         if body.upper() in ("TRUE", "FALSE"):
             return
-        box = _box(body, target)
         if box is not None:
-            out.refs.append(box)
+            out.refs.append(_Ref(target, *box))
             return
         formula = self.scoped.get((target, body.upper()))
         if formula is None and where is None:
@@ -127,10 +128,48 @@ class _Parser:
         if formula is None or not _NAME.match(body):
             out.unknown = True  # a structured reference, or a name the workbook does not define
             return
-        inner = self.reads(formula.lstrip("="), target, depth + 1)
+        key = (target, body.upper())
+        inner = self._names_read.get(key)
+        if inner is None:
+            inner = self._names_read[key] = self.reads(formula.lstrip("="), target, depth + 1)
         out.refs.extend(inner.refs)
         out.unknown |= inner.unknown
         out.volatile |= inner.volatile
+
+
+#: One pass over formula text with its strings emptied, for the common shape (no quoted sheet names,
+#: brackets, array constants or error literals): a function call, an operand (a reference or a
+#: name, with an optional sheet), or a number (skipped).
+_FAST = re.compile(r"""
+    (?P<func>[^\W\d][\w.]*)\s*\(
+  | (?P<op>(?:[^\W\d][\w.]*(?::[^\W\d][\w.]*)?!)?
+        (?:\$?[A-Z]{1,3}\$?[0-9]+(?::\$?[A-Z]{1,3}\$?[0-9]+)?(?![\w.(])
+          | \$?[A-Z]{1,3}:\$?[A-Z]{1,3}(?![\w.(])
+          | \$?[0-9]+:\$?[0-9]+(?![\w.(])
+          | [^\W\d][\w.\\]*(?![\w.(])))
+  | (?P<num>[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
+""", re.VERBOSE)
+_LOGICAL = frozenset({"TRUE", "FALSE", "true", "false", "True", "False"})
+_SLOW = re.compile(r"['\[{#]|[\w$]:[\w$]+:")  # quotes, brackets, arrays, errors, chained ranges (A1:B2:C3)
+
+
+def _operands(text: str) -> tuple[list[str], list[str]] | None:
+    """The operands (references and names, as written) and the functions a formula calls; None
+    when it cannot be read. Most formulas take the one-pass expression; the others the tokenizer."""
+    plain = without_strings(text) if '"' in text else text
+    if not _SLOW.search(plain):
+        operands, functions = [], []
+        for func, op, _number in _FAST.findall(plain):
+            if op:
+                if op not in _LOGICAL:
+                    operands.append(op)
+            elif func:
+                functions.append(func)
+        return operands, functions
+    toks = tokens(text)
+    if toks is None:
+        return None
+    return [text[a:b] for a, b, _t, subtype in toks if subtype == RANGE], function_names(text)
 
 
 def _split_sheet(token: str) -> tuple[str | None, str]:
@@ -146,6 +185,14 @@ def _split_sheet(token: str) -> tuple[str | None, str]:
         where, _, body = token.rpartition("!")
         return where, body
     return None, token
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed_operand(token: str) -> tuple[str | None, str, tuple | None]:
+    """An operand as (sheet as written or None, the rest, the box's bounds and fixed edges or None)."""
+    where, body = _split_sheet(token)
+    box = _box(body, "")
+    return where, body, None if box is None else (box.c1, box.r1, box.c2, box.r2, box.fixed)
 
 
 def _box(body: str, sheet: str) -> _Ref | None:
