@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -68,22 +70,12 @@ class Limits:
 def check_kind(path: Path) -> None:
     """Refuse, with the reason, anything that is not an .xlsx/.xlsm package."""
     suffix = path.suffix.lower()
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except IsADirectoryError:
-        raise WorkbookError("is a folder, not a workbook") from None
-    except OSError as e:
-        raise WorkbookError(f"cannot be read ({e.strerror})") from None
+    head = _head(path)
     if head.startswith(OLE_MAGIC):
-        with open(path, "rb") as f:
-            directory = f.read(1 << 20)
-        if "EncryptedPackage".encode("utf-16-le") in directory or "EncryptionInfo".encode("utf-16-le") in directory:
-            raise WorkbookError("is password-protected (encrypted); save a copy without a password in Excel first "
-                                "(File > Info > Protect Workbook > Encrypt with Password, clear the password)")
-        if "Workbook".encode("utf-16-le") in directory or "Book".encode("utf-16-le") in directory or suffix == ".xls":
-            raise WorkbookError("is a legacy Excel 97-2003 workbook (.xls format); save it as .xlsx in Excel first")
-        raise WorkbookError("is an OLE compound file, not an .xlsx/.xlsm package; save it as .xlsx in Excel first")
+        _refuse_compound_file(path, suffix)
+    legacy = _kind(head, _BIFF_KINDS)
+    if legacy:
+        raise WorkbookError(f"is {legacy}; open it in Excel and save it as .xlsx first")
     if suffix == ".xls":
         raise WorkbookError("has the legacy .xls extension; only .xlsx and .xlsm workbooks are recalculated")
     if not zipfile.is_zipfile(path):
@@ -92,16 +84,7 @@ def check_kind(path: Path) -> None:
                                 "is missing; copy the file again from its source")
         raise WorkbookError("is not an Excel workbook: expected an .xlsx/.xlsm file (a zip package), found "
                             f"{_sniff(head)} renamed {suffix or 'without an extension'}")
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-            bad = z.testzip() if len(names) < 10_000 else None
-    except (zipfile.BadZipFile, EOFError, OSError) as e:
-        raise WorkbookError(f"is a damaged zip package ({e})") from None
-    except Exception as e:  # zlib.error and friends on a corrupt member
-        raise WorkbookError(f"is a damaged zip package ({type(e).__name__}: {e})") from None
-    if bad is not None:
-        raise WorkbookError(f"is damaged: its part {bad} fails its checksum")
+    names = _package_names(path)
     if "mimetype" in names and "content.xml" in names:
         raise WorkbookError("is an OpenDocument spreadsheet (.ods); save it as .xlsx first")
     if "xl/workbook.bin" in names:
@@ -112,18 +95,120 @@ def check_kind(path: Path) -> None:
         raise WorkbookError(f"has the extension {suffix or '(none)'}; expected .xlsx or .xlsm")
 
 
+def _head(path: Path, size: int = 512) -> bytes:
+    """The file's first bytes, enough to tell what kind of file it is."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except IsADirectoryError:
+        raise WorkbookError("is a folder, not a workbook") from None
+    except OSError as e:
+        raise WorkbookError(f"cannot be read ({e.strerror})") from None
+
+
+#: OLE compound files (Office 97-2003 and friends) by a stream their directory names, in this order.
+_COMPOUND_KINDS = (
+    ("Workbook", "is a legacy Excel 97-2003 workbook (.xls format); save it as .xlsx in Excel first"),
+    ("Book", "is a legacy Excel 5.0/95 workbook (.xls format); save it as .xlsx in Excel first"),
+    ("WordDocument", "is a Word 97-2003 document (.doc), not a workbook"),
+    ("PowerPoint Document", "is a PowerPoint 97-2003 presentation (.ppt), not a workbook"),
+)
+
+
+def _refuse_compound_file(path: Path, suffix: str) -> None:
+    """An OLE compound file: an encrypted package, a legacy Excel workbook or another Office file."""
+    with open(path, "rb") as f:
+        directory = f.read(1 << 20)
+    if "EncryptedPackage".encode("utf-16-le") in directory or "EncryptionInfo".encode("utf-16-le") in directory:
+        raise WorkbookError("is password-protected (encrypted); save a copy without a password in Excel first "
+                            "(File > Info > Protect Workbook > Encrypt with Password, clear the password)")
+    for stream, message in _COMPOUND_KINDS:
+        if stream.encode("utf-16-le") + b"\x00\x00" in directory:  # a directory entry's name ends with a NUL
+            raise WorkbookError(message)
+    if suffix == ".xls":
+        raise WorkbookError("is a legacy Excel 97-2003 workbook (.xls format); save it as .xlsx in Excel first")
+    raise WorkbookError("is an OLE compound file, not an .xlsx/.xlsm package; save it as .xlsx in Excel first")
+
+
+#: Excel's files before Excel 97 that are not compound files: a BIFF record stream, which starts
+#: with its BOF record (record number 0x0009/0x0209/0x0409/0x0809, then its length).
+_BIFF_KINDS = (
+    (b"\x09\x00\x04\x00", "a legacy Excel 2.x worksheet (BIFF2 .xls format)"),
+    (b"\x09\x02\x06\x00", "a legacy Excel 3.0 worksheet (BIFF3 .xls format)"),
+    (b"\x09\x04\x06\x00", "a legacy Excel 4.0 worksheet or workbook (BIFF4 .xls/.xlw format)"),
+    (b"\x09\x08\x08\x00", "a legacy Excel 5.0/95 worksheet stream (BIFF5 .xls format)"),
+    (b"\x09\x08\x10\x00", "a legacy Excel 97-2003 worksheet stream (BIFF8 .xls format)"),
+)
+
+#: Other files that get renamed .xlsx by mistake, by the bytes they start with.
+_OTHER_KINDS = (
+    (b"\x00\x01\x00\x00Standard Jet DB", "a Microsoft Access database (.mdb)"),
+    (b"\x00\x01\x00\x00Standard ACE DB", "a Microsoft Access database (.accdb)"),
+    (b"%PDF", "a PDF"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\xff\xfe", "a UTF-16 text file (perhaps Excel's 'Unicode Text' export)"),
+    (b"\xfe\xff", "a UTF-16 text file"),
+)
+
+
+def _kind(head: bytes, kinds: tuple[tuple[bytes, str], ...]) -> str | None:
+    return next((name for start, name in kinds if head.startswith(start)), None)
+
+
 def _sniff(head: bytes) -> str:
+    """What a file that is not a zip package is, from its first bytes."""
     if not head:
         return "an empty file"
-    if head.startswith(b"%PDF"):
-        return "a PDF"
+    known = _kind(head, _OTHER_KINDS)
+    if known:
+        return known
     if head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")):
         return "an XML or HTML file (perhaps a web page or an Excel 2003 XML spreadsheet)"
+    return "a text file (perhaps CSV)" if _is_text(head) else "a file of another kind"
+
+
+#: Bytes no text file holds (tab, line ends, form feed and ^Z are text); a binary file has some
+#: within its first few hundred bytes.
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f\x7f]")
+
+
+def _is_text(head: bytes) -> bool:
+    """Text in any 8-bit encoding (UTF-8, or Windows-1252 with its £ signs): no control characters."""
+    return not _CONTROL.search(head)
+
+
+def _package_names(path: Path) -> set[str]:
+    """The part names of a zip package, each checked: every member intact (its checksum), and no
+    part stored twice (under the same name, or names that differ only in case or slashes)."""
     try:
-        head.decode("utf-8")
-        return "a text file (perhaps CSV)"
-    except UnicodeDecodeError:
-        return "a file of another kind"
+        with zipfile.ZipFile(path) as z:
+            stored = z.namelist()
+            bad = z.testzip() if len(stored) < 10_000 else None
+    except (zipfile.BadZipFile, EOFError, OSError) as e:
+        raise WorkbookError(f"is a damaged zip package ({e})") from None
+    except Exception as e:  # zlib.error and friends on a corrupt member
+        raise WorkbookError(f"is a damaged zip package ({type(e).__name__}: {e})") from None
+    if bad is not None:
+        raise WorkbookError(f"is damaged: its part {bad} fails its checksum")
+    seen: dict[str, str] = {}
+    for name in stored:
+        part = part_name(name)
+        if part.lower() in seen:
+            raise WorkbookError(f"is damaged: its zip package stores the part {part} twice ({_twice(seen[part.lower()], name)}); "
+                                "a part may be stored only once, so which one is meant cannot be told; "
+                                "copy the file again from its source")
+        seen[part.lower()] = name
+    return {part_name(n) for n in stored}
+
+
+def _twice(first: str, second: str) -> str:
+    return "two entries of that name" if first == second else f"as {first} and as {second}"
+
+
+def part_name(stored: str) -> str:
+    """A zip member's part name: some tools store parts under Windows backslash paths
+    (xl\\workbook.xml), which Excel opens as if written xl/workbook.xml."""
+    return stored.replace("\\", "/")
 
 
 class BoundedReader(io.RawIOBase):
@@ -160,9 +245,12 @@ class Package:
         check_kind(self.path)
         self.limits = limits
         self.zip = zipfile.ZipFile(self.path)
+        #: Whether the file stores its parts under Windows backslash paths (read under their part names).
+        self.backslashed = _rename_parts(self.zip)
         self._budget = [limits.total_bytes]
         self._prologs_checked = False
         self._cache: dict[str, object] = {}
+        self._copy: tempfile.TemporaryDirectory | None = None
         for info in self.zip.infolist():
             if info.flag_bits & 0x1:
                 self.zip.close()
@@ -174,6 +262,30 @@ class Package:
 
     def close(self) -> None:
         self.zip.close()
+        if self._copy is not None:
+            self._copy.cleanup()
+            self._copy = None
+
+    def readable_path(self) -> Path:
+        """A file the engines' own readers (openpyxl, LibreOffice) can open: the workbook itself, or,
+        when its parts are stored under backslash paths (which they do not read), a private copy
+        with each part under its real name, made once and removed when the package is closed."""
+        if not self.backslashed:
+            return self.path
+        if self._copy is None:
+            self._copy = tempfile.TemporaryDirectory(prefix="xl-stp-")
+            copy = Path(self._copy.name) / self.path.name
+            saved = self._budget[0]
+            self.begin_pass()
+            try:
+                with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
+                    for info in self.zip.infolist():
+                        big = info.file_size > 2**31
+                        with self.open(info.filename) as fin, zout.open(_renamed(info), "w", force_zip64=big) as fout:
+                            shutil.copyfileobj(fin, fout, 1 << 20)
+            finally:
+                self._budget[0] = saved
+        return Path(self._copy.name) / self.path.name
 
     def __enter__(self) -> "Package":
         return self
@@ -249,6 +361,26 @@ class Package:
                                         "attack): refused")
                 if root:
                     break
+
+
+def _rename_parts(z: zipfile.ZipFile) -> bool:
+    """Each member stored under a backslash path (xl\\workbook.xml) found by its part name
+    (xl/workbook.xml), as Excel reads it; True when there was one. (Its stored name stays the
+    member's ``orig_filename``, which the zip module checks against the member's own header.)"""
+    renamed = False
+    for info in z.infolist():
+        if "\\" in info.filename:
+            info.filename = part_name(info.filename)
+            renamed = True
+    if renamed:
+        z.NameToInfo = {info.filename: info for info in z.infolist()}
+    return renamed
+
+
+def _renamed(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    out = zipfile.ZipInfo(info.filename, info.date_time)
+    out.compress_type, out.external_attr = info.compress_type, info.external_attr
+    return out
 
 
 @contextlib.contextmanager

@@ -195,12 +195,13 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     if not sc.formula_count:  # nothing to compute: no engine is started, the file is copied as it is
         result.recalc = "no formula cells: nothing to recompute"
         return patch(pkg, dst, {}, fast_sheets=sc.fast_sheets())
-    eng.prepare(pkg.path)
+    readable = pkg.readable_path()  # the file itself, or a copy with its parts under their real names
+    eng.prepare(readable)
     ref_problems, keep = sc.reference_problems()
     graph = Graph(sc)  # while LibreOffice loads the workbook
     if hasattr(eng, "candidates"):  # the fused engine: only cells that may be written are worth a second engine
         eng.candidates = None if full or sc.full_calc_on_load else graph.reachable_from_seeds()
-    computed = eng.compute(pkg.path, registry, sc)
+    computed = eng.compute(readable, registry, sc)
     if computed.engine:
         result.engine = computed.engine
     for sheet, cell in keep:  # external links are never followed: keep what the file says
@@ -219,7 +220,7 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     result.problems.extend(str(p) for p in _still_meant(computed, chosen.values, keep))
     result.problems.extend(_meaning_lines(meaning, sc))
     if cross_check:
-        result.problems.extend(_cross_check(pkg.path, registry, sc, eng.name, chosen.values))
+        result.problems.extend(_cross_check(readable, registry, sc, eng.name, chosen.values))
     return patch(pkg, dst, chosen.values, fast_sheets=sc.fast_sheets())
 
 

@@ -142,7 +142,7 @@ class WorkbookScan:
                     if ext[1:-1].isdigit() else ext[1:-1]
                 how = f"external link {ext}" if ext[1:-1].isdigit() else "a path written in the formula"
                 return f"refers to another workbook ({target}) through {how}; links are {kept}", True
-            if name and name.upper() not in known:
+            if name and name.upper() not in known and not _three_d(name, known):
                 return f"refers to a sheet that does not exist: {name} (the cell shows #REF!)", False
         return None
 
@@ -171,7 +171,7 @@ class WorkbookScan:
         if _LINKED_CALL.search(joined):
             return False
         for ext, name in (_target(*pair) for pair in set(SHEET_REF.findall(joined))):
-            if ext or name and name.upper() not in known:
+            if ext or name and name.upper() not in known and not _three_d(name, known):
                 return False
         return True
 
@@ -181,6 +181,12 @@ _LINKED_CALL = re.compile(r"\[(\d+)\]!([A-Za-z_][\w.]*)\s*\(")
 #: In a defined name's formula: a link number [1], or a path written out ...\[book.xlsx]...
 _LINK_IN_NAME = re.compile(r"\[(\d+|[^\]]*\.xl\w*)\]", re.IGNORECASE)
 _NAME_TOKEN = re.compile(r"(?<![\w.!'\]\[])([A-Za-z_\\][\w.]*)(?![\w.]*\s*[(!])")
+
+
+def _three_d(name: str, known: set[str]) -> bool:
+    """A 3-D reference's sheets, 'Jan:Mar' or 'Feb 2:Mar': both ends are sheets of the workbook."""
+    first, sep, last = name.partition(":")
+    return bool(sep) and first.upper() in known and last.upper() in known
 
 
 def _target(ext: str | None, name: str | None) -> tuple[str | None, str]:

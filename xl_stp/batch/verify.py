@@ -150,9 +150,10 @@ def verify_file(path: str | Path, registry: Registry, engine: str = "auto", limi
             sc = scan_workbook(pkg)
             result.formula_cells = sc.formula_count
             if sc.formula_count:
-                eng.prepare(pkg.path)
+                readable = pkg.readable_path()
+                eng.prepare(readable)
                 try:
-                    computed = eng.compute(pkg.path, registry, sc)
+                    computed = eng.compute(readable, registry, sc)
                 finally:
                     eng.release()
                 found = compare(sc, computed.values, eng.name, engines=getattr(computed, "engines", None))
