@@ -1,12 +1,18 @@
-"""Benchmark: xl-stp regen against LibreOffice's own native-only recalculation and pycel.
+"""Benchmark: xl-stp regen against LibreOffice's own native-only recalculation and pycel, and the
+goals of issue 15, with ratios against LibreOffice measured in the same run.
 
     .venv/bin/python bench/bench_regen.py [--pycel-python /path/to/python-with-pycel] [--throughput 1,10,100,1000]
+                                          [--sizes 200,2000] [--repeat 3]
 
 One run, the same files: the LLR reference workbook and finance-style models of about 2,400 and
 24,000 formulas (10% of rows call STP_*, in the middle of the dependency graph; built by
-tests/data/corpus.py). For each:
+bench/models.py). Every timed leg runs ``--repeat`` times, the legs of one comparison interleaved
+(so that a busy moment of a shared machine falls on all of them), and the median is shown.
 
-- regen, libreoffice engine (warm soffice): scan + STP_* fixed point + read-back + surgical patch;
+Per workbook:
+
+- regen, libreoffice engine and fused engine (warm soffice): scan + STP_* fixed point + read-back +
+  surgical patch (these files ask for a full recalculation on load, so every formula is recomputed);
 - LibreOffice native-only (same warm soffice): open (recalculating every formula on load) + save
   as .xlsx — what LibreOffice alone does (STP_* cells and their dependents come out #NAME?);
 - regen, formulas engine (pure Python);
@@ -17,19 +23,40 @@ tests/data/corpus.py). For each:
 
 "wrong" counts formula cells where the libreoffice engine and the formulas engine disagree (each
 is the other's check; on the LLR workbook both are also compared with its stored values, which
-are the core's own). Then throughput of the local process pool on 1..1,000 small workbooks.
+are the core's own).
+
+The goals (one table):
+
+(a) one-shot, cold: the ``xl-stp regen`` command on the smaller model, a new process each time (warm
+    disk cache; LibreOffice's prepared profile in the cache), against ``soffice --headless
+    --convert-to xlsx`` of its native twin (the same model with native formulas where it calls
+    STP_*), with a prepared profile of its own that recalculates on load as the worker's does
+    (LibreOffice's default profile would copy the stored values: shown too, for reference); also
+    the command with LibreOffice started before Python imports the functions (``client.start()``,
+    as the command line could do), and Python's start-up and imports alone;
+(b) warm, the larger model: regen (libreoffice, fused) against native-only;
+(c) default mode on an Excel-saved-like copy of the larger model (regenerated once, then
+    ``fullCalcOnLoad`` removed so that its stored values are trusted, as Excel's are): regen recomputes
+    the STP_* cells and what depends on a changed value; against native-only of the same file.
+
+Then throughput of the local process pool on 1..1,000 small workbooks.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +68,7 @@ from rich.table import Table
 from udfs import discover
 from udfs.excel import decode_cached
 from xl_stp.batch import regen_file, run_batch, scan
-from xl_stp.batch.engines.libreoffice import available, worker
+from xl_stp.batch.engines.libreoffice import available, client, worker
 
 PYCEL = r'''
 import json, sys, time, types
@@ -88,26 +115,49 @@ print(json.dumps({"seconds": time.perf_counter() - t, "values": values}))
 '''
 
 
-def timed(fn, repeat: int = 1) -> tuple[float, object]:
-    best, out = float("inf"), None
+#: The command with LibreOffice started first (``client.start()``), then the command line as usual:
+#: what ``xl-stp regen`` would do if it started the worker before importing the functions.
+EARLY = ("import sys; from xl_stp.batch.engines.libreoffice.client import start; start(); "
+         "from xl_stp.cli import main; sys.argv = ['xl-stp'] + sys.argv[1:]; main()")
+#: Python's start-up and the imports of ``xl-stp regen``, doing nothing else: a floor for (a).
+IMPORTS = ("from xl_stp.cli import commands; from udfs import discover; discover(); "
+           "from xl_stp.batch.run import regen_file, run_batch")
+
+
+def medians(legs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Each leg run ``repeat`` times, the legs interleaved; the median time of each."""
+    times: dict[str, list[float]] = {k: [] for k in legs}
     for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+        for k, fn in legs.items():
+            t = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
-def native_only(path: Path, tmp: Path) -> float:
+def native_only(path: Path, tmp: Path) -> Callable[[], None]:
     """LibreOffice alone, warm: open (recalculating everything), save as .xlsx (what a server would do
     with LibreOffice and no xl-stp; the STP_* cells and everything downstream come out #NAME?)."""
-    w = worker()
     out = tmp / f"native_{path.stem}.xlsx"
 
-    def run():
+    def run() -> None:
+        w = worker()
         w.call("open", path=str(path))  # the worker's profile recalculates every formula on load
         w.call("store", path=str(out))
         w.call("close")
-    return timed(run, 3)[0]
+    return run
+
+
+def regen_leg(path: Path, out: Path, engine: str, keep: dict, full: bool = False) -> Callable[[], None]:
+    """regen_file in this process (warm soffice); the last result kept in ``keep[engine]``."""
+    registry = discover()
+
+    def run() -> None:
+        r = regen_file(path, registry, out_dir=out / engine, engine=engine, full=full)
+        if r.failed:
+            raise SystemExit(f"regen of {path.name} with {engine} failed: {r.error}")
+        keep[engine] = r
+    return run
 
 
 def cached_values(path: str) -> dict[str, dict[str, object]]:
@@ -132,89 +182,242 @@ def disagreements(a: dict, b: dict) -> int:
     return wrong
 
 
+def worker_settings() -> str:
+    """The worker's profile settings (recalculate .xlsx files on load), read from worker.py (which
+    runs under Debian's python3 and cannot be imported here)."""
+    tree = ast.parse(client.WORKER.read_text())
+    return next(ast.literal_eval(n.value) for n in tree.body
+                if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "SETTINGS")
+
+
+def soffice_profile(folder: Path, sample: Path, recalc: bool) -> Path:
+    """A prepared profile for ``soffice --convert-to`` itself: the worker's settings (recalculate on
+    load) or LibreOffice's defaults, created by two untimed conversions (the first creates it and
+    restarts, the second does LibreOffice's first-start work)."""
+    (folder / "user").mkdir(parents=True)
+    if recalc:
+        (folder / "user" / "registrymodifications.xcu").write_text(worker_settings())
+    for _ in range(2):
+        convert(folder, sample, folder.parent / "warm-up")()
+    return folder
+
+
+def convert(profile: Path, path: Path, out: Path) -> Callable[[], None]:
+    def run() -> None:
+        subprocess.run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "xlsx",
+                        "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=600)
+    return run
+
+
+def command(args: list[str], early: bool = False) -> Callable[[], None]:
+    """``xl-stp regen ARGS`` in a new process (``python -m xl_stp.cli``, as the console script runs it)."""
+    argv = [sys.executable, "-c", EARLY] if early else [sys.executable, "-m", "xl_stp.cli"]
+
+    def run() -> None:
+        res = subprocess.run(argv + args, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+        if res.returncode != 0:
+            raise SystemExit(f"xl-stp {' '.join(args)}: exit {res.returncode}: {res.stderr.strip()[-500:]}")
+    return run
+
+
+def one_shot(model: Path, twin: Path, tmp: Path, repeat: int) -> dict[str, float]:
+    """(a): the command, cold, against soffice --convert-to of the native twin (interleaved)."""
+    recalc = soffice_profile(tmp / "soffice-recalc", twin, recalc=True)
+    default = soffice_profile(tmp / "soffice-default", twin, recalc=False)
+    out = tmp / "one-shot"
+    args = ["regen", str(model), "--out"]
+    legs = {
+        "libreoffice": command(args + [str(out / "lo"), "--engine", "libreoffice"]),
+        "auto": command(args + [str(out / "auto")]),
+        "early": command(args + [str(out / "early"), "--engine", "libreoffice"], early=True),
+        "imports": lambda: subprocess.run([sys.executable, "-c", IMPORTS], cwd=ROOT, check=True, timeout=600),
+        "convert": convert(recalc, twin, out / "convert"),
+        "convert-default": convert(default, twin, out / "convert-default"),
+    }
+    command(args + [str(out / "warm-up"), "--engine", "libreoffice"])()  # the prepared profile exists
+    times = medians(legs, repeat)
+    recomputed = cached_values(str(out / "convert" / twin.name))["Summary"]["B1"]
+    if not recomputed:
+        raise SystemExit("soffice --convert-to did not recalculate the native twin: the baseline is not comparable")
+    return times
+
+
+def excel_saved_like(path: Path, tmp: Path) -> Path:
+    """The model regenerated once (every cached value right), then without ``fullCalcOnLoad``: a file
+    whose stored values are trusted, as Excel's own are."""
+    r = regen_file(path, discover(), out_dir=tmp / "excel-saved-once", engine="libreoffice", full=True)
+    if r.failed:
+        raise SystemExit(f"regen of {path.name} failed: {r.error}")
+    dst = tmp / f"excel_like_{path.stem}.xlsx"
+    with zipfile.ZipFile(r.output) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = re.sub(rb'\s+fullCalcOnLoad="(?:1|true)"', b"", data)
+            zout.writestr(info, data)
+    if scan(dst).full_calc_on_load:
+        raise SystemExit("fullCalcOnLoad is still set")
+    return dst
+
+
+def models(tmp: Path, sizes: str) -> list[tuple[str, Path, Path | None]]:
+    """(label, workbook, native twin) of the LLR workbook and each model size."""
+    files: list[tuple[str, Path, Path | None]] = [("LLR reference", ROOT / "workbooks" / "llr_stp_2016.xlsx", None)]
+    for rows in (int(x) for x in sizes.split(",") if x):
+        path, n = finance_workbook(tmp / f"model_{rows}.xlsx", rows=rows, stp_every=1, check_every=5)
+        never = 10 ** 9  # no row calls STP_*: the native formulas it has where a row does not
+        twin, _n = finance_workbook(tmp / f"twin_{rows}.xlsx", rows=rows, stp_every=never, check_every=never)
+        files.append((f"model, {n:,} formulas", path, twin))
+    return files
+
+
+def per_workbook(files, tmp: Path, repeat: int, pycel_python: str | None, console: Console) -> tuple[Table, dict]:
+    """The table of each workbook; {label: (medians of the warm legs, results)}."""
+    table = Table(title=f"xl-stp regen per workbook (warm soffice; medians of {repeat}, interleaved)")
+    for h in ("workbook", "formulas", "STP cells", "regen LO", "regen fused", "LO native-only", "regen LO / native",
+              "regen formulas", "pycel", "formulas / regen LO", "pycel / regen LO", "wrong LO vs formulas", "pycel wrong"):
+        table.add_column(h, justify="right" if h != "workbook" else "left")
+    warm = {}
+    for label, path, _twin in files:  # LibreOffice first, for every workbook, before the pure-Python engines fill the heap
+        kept: dict = {}
+        legs = {"lo": regen_leg(path, tmp / "out", "libreoffice", kept), "fused": regen_leg(path, tmp / "out", "fused", kept),
+                "native": native_only(path, tmp)}
+        warm[label] = (medians(legs, repeat), kept)
+    for label, path, _twin in files:
+        sc = scan(path)
+        t, kept = warm[label]
+        fo_t, _none = timed(regen_leg(path, tmp / "out", "formulas", kept))
+        lo_res, fo_res = kept["libreoffice"], kept["formulas"]
+        lo_vals = cached_values(lo_res.output)
+        wrong = disagreements(lo_vals, cached_values(fo_res.output))
+        if label.startswith("LLR"):
+            wrong += lo_res.values_changed + fo_res.values_changed  # against the stored (core) values
+        pycel_t, pycel_wrong = pycel(pycel_python, path, lo_vals, label, console) if pycel_python else (None, None)
+        table.add_row(label, f"{sc.formula_count:,}", f"{len(sc.stp_cells()):,}", f"{t['lo']:.3f} s", f"{t['fused']:.3f} s",
+                      f"{t['native']:.3f} s", f"{t['lo'] / t['native']:.2f}x", f"{fo_t:.3f} s",
+                      f"{pycel_t:.3f} s" if pycel_t else "-", f"{fo_t / t['lo']:.1f}x",
+                      f"{pycel_t / t['lo']:.1f}x" if pycel_t else "-", str(wrong), "-" if pycel_wrong is None else str(pycel_wrong))
+    return table, warm
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def pycel(python: str, path: Path, lo_vals: dict, label: str, console: Console) -> tuple[float | None, int | None]:
+    """pycel's time and its disagreements with the libreoffice engine, from its own environment."""
+    res = subprocess.run([python, "-c", PYCEL, str(path)], capture_output=True, text=True, check=False,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=3600)
+    if res.returncode != 0:
+        console.print(f"pycel failed on {label}: {res.stderr.strip().splitlines()[-1:]}")
+        return None, None
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    pv: dict[str, dict] = {}
+    for key, v in got["values"].items():
+        sheet, cell = key.rsplit("!", 1)
+        pv.setdefault(sheet, {})[cell] = v
+    return got["seconds"], disagreements({s: {c: v for c, v in cells.items() if c in pv.get(s, {})}
+                                          for s, cells in lo_vals.items()}, pv)
+
+
+def goals_table(small: tuple, large: tuple, a: dict, b: dict, c: tuple, repeat: int) -> Table:
+    """The issue's goals, each a ratio against LibreOffice measured in the same run."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    version = ".".join(map(str, client.version())) or "?"
+    table = Table(title=f"Goals (issue 15): LibreOffice {version}, {os.cpu_count()} cores, load average {load}; "
+                        f"medians of {repeat}, interleaved")
+    for h in ("goal", "xl-stp", "seconds", "LibreOffice alone", "seconds", "ratio", "target", "met"):
+        table.add_column(h, justify="right" if h in ("seconds", "ratio", "target", "met") else "left")
+
+    def row(goal, ours, t, base, tb, target=None):
+        ratio = t / tb
+        met = "-" if target is None else ("yes" if ratio <= target else "no")
+        table.add_row(goal, ours, f"{t:.3f}", base, f"{tb:.3f}", f"{ratio:.2f}x",
+                      "-" if target is None else (f"<= {target:g}x" if target != 1 else "< 1x"), met)
+    conv, lo_b = "soffice --convert-to, native twin", "LibreOffice native-only"
+    row(f"(a) one-shot, cold: {small[0]}", "xl-stp regen --engine libreoffice", a["libreoffice"], conv, a["convert"], 1.5)
+    row("", "xl-stp regen (auto: fused)", a["auto"], conv, a["convert"], 1.5)
+    row("", "the same, LibreOffice started first", a["early"], conv, a["convert"], 1.5)
+    row("", "Python start-up and imports alone", a["imports"], conv, a["convert"])
+    row("", "xl-stp regen --engine libreoffice", a["libreoffice"], "convert-to, default profile: no recalc", a["convert-default"])
+    row(f"(b) warm: {large[0]}", "regen --engine libreoffice", b["lo"], lo_b, b["native"], 1.2)
+    row("", "regen --engine fused", b["fused"], lo_b, b["native"], 1.2)
+    times, kept = c
+    for engine, key in (("libreoffice", "lo"), ("fused", "fused")):
+        r = kept[engine]
+        row("(c) default mode, Excel-saved-like" if key == "lo" else "", f"regen --engine {engine} ({r.recomputed:,} of "
+            f"{r.formula_cells:,} recomputed)", times[key], f"{lo_b}, same file", times["native"], 1)
+    return table
+
+
+def excel_like_legs(path: Path, tmp: Path, repeat: int) -> tuple[dict, dict]:
+    """(c): default mode (Excel's semantics) on the Excel-saved-like copy, against native-only of it."""
+    excel_like = excel_saved_like(path, tmp)
+    kept: dict = {}
+    legs = {"lo": regen_leg(excel_like, tmp / "out-c", "libreoffice", kept),
+            "fused": regen_leg(excel_like, tmp / "out-c", "fused", kept), "native": native_only(excel_like, tmp)}
+    return medians(legs, repeat), kept
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pycel-python", default=os.environ.get("XL_STP_PYCEL_PYTHON"), help="a Python with pycel installed")
     ap.add_argument("--throughput", default="1,10,100,1000", help="workbook counts for the pool (empty: skip)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--sizes", default="200,2000", help="rows of the generated models (x12 formulas each)")
+    ap.add_argument("--sizes", default="200,2000", help="rows of the generated models (x12 formulas each): "
+                                                       "the first is (a)'s, the last (b)'s and (c)'s")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each timed leg (the median is shown)")
     a = ap.parse_args()
-    registry = discover()
     console = Console(width=220)
     if not available():
         console.print("LibreOffice is not installed: run scripts/setup as root first")
         return
     tmp = Path(tempfile.mkdtemp(prefix="xl-stp-bench-"))
-    files = [("LLR reference", ROOT / "workbooks" / "llr_stp_2016.xlsx")]
-    for rows in (int(x) for x in a.sizes.split(",") if x):
-        path, n = finance_workbook(tmp / f"model_{rows}.xlsx", rows=rows, stp_every=1, check_every=5)
-        files.append((f"model, {n:,} formulas", path))
-    t0 = time.perf_counter()
-    worker()
-    start = time.perf_counter() - t0
-    table = Table(title=f"xl-stp regen, one run (soffice start-up once: {start:.2f} s; times are the best of 3, warm)")
-    for h in ("workbook", "formulas", "STP cells", "regen LO", "LO native-only", "regen LO / native",
-              "regen formulas", "pycel", "formulas / regen LO", "pycel / regen LO", "wrong LO vs formulas", "pycel wrong"):
-        table.add_column(h, justify="right" if h != "workbook" else "left")
-    out = tmp / "out"
-    lo_legs = {}  # LibreOffice first, for every workbook, before the pure-Python engines fill the heap
-    for label, path in files:
-        lo_t, lo_res = timed(lambda: regen_file(path, registry, out_dir=out / "lo", engine="libreoffice"), 3)
-        lo_legs[label] = (lo_t, lo_res, native_only(path, tmp))
-    for label, path in files:
-        sc = scan(path)
-        lo_t, lo_res, nat_t = lo_legs[label]
-        fo_t, fo_res = timed(lambda: regen_file(path, registry, out_dir=out / "fo", engine="formulas"), 1)
-        lo_vals, fo_vals = cached_values(lo_res.output), cached_values(fo_res.output)
-        wrong = disagreements(lo_vals, fo_vals)
-        if label.startswith("LLR"):
-            wrong += lo_res.values_changed + fo_res.values_changed  # against the stored (core) values
-        pycel_t = pycel_wrong = None
-        if a.pycel_python:
-            res = subprocess.run([a.pycel_python, "-c", PYCEL, str(path)], capture_output=True, text=True,
-                                 env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                                 timeout=3600)
-            if res.returncode == 0:
-                got = json.loads(res.stdout.strip().splitlines()[-1])
-                pycel_t = got["seconds"]
-                pv: dict[str, dict] = {}
-                for key, v in got["values"].items():
-                    sheet, cell = key.rsplit("!", 1)
-                    pv.setdefault(sheet, {})[cell] = v
-                pycel_wrong = disagreements({s: {c: v for c, v in cells.items() if c in pv.get(s, {})}
-                                             for s, cells in lo_vals.items()}, pv)
-            else:
-                console.print(f"pycel failed on {label}: {res.stderr.strip().splitlines()[-1:]}")
-        table.add_row(label, f"{sc.formula_count:,}", f"{len(sc.stp_cells()):,}", f"{lo_t:.3f} s", f"{nat_t:.3f} s",
-                      f"{lo_t / nat_t:.2f}x", f"{fo_t:.3f} s", f"{pycel_t:.3f} s" if pycel_t else "-",
-                      f"{fo_t / lo_t:.1f}x", f"{pycel_t / lo_t:.1f}x" if pycel_t else "-", str(wrong),
-                      "-" if pycel_wrong is None else str(pycel_wrong))
-    console.print(table)
+    try:
+        files = models(tmp, a.sizes)
+        small, large = files[1], files[-1]
+        one = one_shot(small[1], small[2], tmp, a.repeat)  # new processes: before this one has a worker
+        t0 = time.perf_counter()
+        worker().ready()
+        started = time.perf_counter() - t0
+        table, warm = per_workbook(files, tmp, a.repeat, a.pycel_python, console)
+        table.caption = f"soffice start-up of this process's worker: {started:.2f} s"
+        c = excel_like_legs(large[1], tmp, a.repeat)
+        console.print(table)
+        console.print(goals_table(small, large, one, warm[large[0]][0], c, a.repeat))
+        throughput(a, tmp, console)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
+
+def throughput(a, tmp: Path, console: Console) -> None:
     counts = [int(x) for x in a.throughput.split(",") if x]
-    if counts:
-        small, n_small = finance_workbook(tmp / "small.xlsx", rows=20, stp_every=1, check_every=5)
-        t2 = Table(title=f"Throughput on the local pool ({a.jobs} processes; workbooks of {n_small} formulas, 10% STP_*)")
-        for h in ("workbooks", "libreoffice: seconds", "workbooks/s", "formulas: seconds", "workbooks/s"):
-            t2.add_column(h, justify="right")
-        for n in counts:
-            d = tmp / f"batch_{n}"
-            d.mkdir()
-            paths = []
-            for i in range(n):
-                p = d / f"wb_{i:04d}.xlsx"
-                shutil.copyfile(small, p)
-                paths.append(p)
-            row = [f"{n:,}"]
-            for engine in ("libreoffice", "formulas"):
-                t = time.perf_counter()
-                results = run_batch(paths, registry, out_dir=str(tmp / f"out_{engine}_{n}"), in_place=False, engine=engine, jobs=a.jobs)
-                secs = time.perf_counter() - t
-                assert all(not r.failed for r in results), [r.error for r in results if r.failed][:3]
-                row += [f"{secs:.2f}", f"{n / secs:.1f}"]
-            t2.add_row(*row)
-        console.print(t2)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if not counts:
+        return
+    registry = discover()
+    small, n_small = finance_workbook(tmp / "small.xlsx", rows=20, stp_every=1, check_every=5)
+    t2 = Table(title=f"Throughput on the local pool ({a.jobs} processes; workbooks of {n_small} formulas, 10% STP_*)")
+    for h in ("workbooks", "libreoffice: seconds", "workbooks/s", "formulas: seconds", "workbooks/s"):
+        t2.add_column(h, justify="right")
+    for n in counts:
+        d = tmp / f"batch_{n}"
+        d.mkdir()
+        paths = []
+        for i in range(n):
+            p = d / f"wb_{i:04d}.xlsx"
+            shutil.copyfile(small, p)
+            paths.append(p)
+        row = [f"{n:,}"]
+        for engine in ("libreoffice", "formulas"):
+            t = time.perf_counter()
+            results = run_batch(paths, registry, out_dir=str(tmp / f"out_{engine}_{n}"), in_place=False, engine=engine, jobs=a.jobs)
+            secs = time.perf_counter() - t
+            assert all(not r.failed for r in results), [r.error for r in results if r.failed][:3]
+            row += [f"{secs:.2f}", f"{n / secs:.1f}"]
+        t2.add_row(*row)
+    console.print(t2)
 
 
 if __name__ == "__main__":

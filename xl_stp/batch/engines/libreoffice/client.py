@@ -1,5 +1,12 @@
 """The pipe to LibreOffice: a warm worker process (``worker.py`` under Debian's ``/usr/bin/python3``,
-which has the UNO bridge) that keeps one soffice per process and answers JSON-line requests."""
+which has the UNO bridge) that keeps one soffice per process and answers JSON-line requests.
+
+Starting a worker does not wait for LibreOffice: it starts (on a copy of the prepared profile that
+the worker keeps in the cache, $XL_STP_CACHE_DIR or ~/.cache/xl-stp: no profile to create, no
+restart) while Python scans the workbook, or, with :func:`start`, while Python is still importing.
+The worker runs in a session of its own and removes its profile itself when this process quits or
+ends (it reads the end of its input), so that stopping this process's group leaves nothing behind.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ SYSTEM_PYTHON = os.environ.get("XL_STP_UNO_PYTHON", "/usr/bin/python3")
 WORKER = Path(__file__).with_name("worker.py")
 TIMEOUT = float(os.environ.get("XL_STP_LO_TIMEOUT", "300"))
 START_TIMEOUT = 120.0  # LibreOffice's start, preparing the profile the first time
+QUIT_TIMEOUT = 20.0
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,14 +62,16 @@ class Worker:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen([SYSTEM_PYTHON, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)  # stdout read with os.read only
+                                     stderr=subprocess.DEVNULL,  # stdout read with os.read only
+                                     start_new_session=True)  # not stopped with this process's group: it cleans up
         self._owed = 0
         self.opened = 0  # workbooks asked to open: one left open is current while this has not moved
         self._buffer = b""  # answers read from the pipe but not yet taken (several may arrive together)
         self.started: dict | None = None
+        self.quitting = False  # asked to quit: stopped, as far as this process is concerned
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return not self.quitting and self.proc.poll() is None
 
     def ready(self) -> dict:
         """The worker's ready message, waiting for LibreOffice to start the first time."""
@@ -123,20 +133,30 @@ class Worker:
         return self.receive()
 
     def kill(self) -> None:
+        """Stop the worker at once (LibreOffice dies with it) and remove its profile."""
         try:
             self.proc.kill()
+            self.proc.wait(timeout=10)
         except Exception:
             pass
+        if self.started and self.started.get("profile"):
+            shutil.rmtree(self.started["profile"], ignore_errors=True)
 
     def quit(self) -> None:
-        """Have the worker stop LibreOffice and remove its profile, and wait for it (a moment)."""
-        if self.alive():
-            try:
-                self.proc.stdin.write(b'{"op": "quit"}\n')
-                self.proc.stdin.close()
-                self.proc.wait(timeout=20)
-            except Exception:
-                self.kill()
+        """Have the worker stop LibreOffice, and wait for that; the worker then removes its profile
+        on its own (a part of a second on some disks), in a session of its own that outlives this
+        process, as it does when this process ends without asking (it reads the end of its input).
+        A worker still starting is left to stop on its own."""
+        if not self.alive():
+            return
+        self.quitting = True
+        try:
+            self.proc.stdin.write(b'{"op": "quit"}\n')
+            self.proc.stdin.close()
+            while self.started is not None and not self._reply(QUIT_TIMEOUT).get("stopped"):
+                pass  # answers nobody waited for
+        except (OSError, WorkbookError, ValueError):
+            self.kill()
 
 
 _worker: Worker | None = None
@@ -154,8 +174,8 @@ def worker() -> Worker:
 def start() -> None:
     """Start this process's worker now, without waiting, so that LibreOffice starts while Python
     imports and scans (a command that will need it calls this first); nothing if it cannot be."""
-    try:
-        if available():
+    if available():
+        try:
             worker()
-    except Exception:
-        pass
+        except OSError:
+            pass  # started again, and the failure said, when the worker is needed

@@ -1,7 +1,7 @@
 """A warm LibreOffice worker: run by Debian's /usr/bin/python3 (which has the UNO bridge), it starts
 soffice headless, talks to it over a private pipe, and answers JSON-line requests on stdin.
 
-Requests: {"op": "open", "path"}, {"op": "sheets", "names"} (the workbook's sheet names in its
+Requests: {"op": "open", "path"(, "recalc": false: keep the stored values, see ``Office.open``)}, {"op": "sheets", "names"} (the workbook's sheet names in its
 own order: sheets are then found by position, whatever LibreOffice renamed), {"op": "calc", "all": true},
 {"op": "read", "ranges": [[sheet, "A1:C9"], ...]},
 {"op": "write", "ranges": [[sheet, "B5:G19", rows, clear(, formulas)], ...]}, {"op": "formulas", "cells": [[sheet, "A9", "B1+C1"]]}
@@ -12,8 +12,16 @@ expression evaluated as an array) and {"op": "array_formulas", "items": [[sheet,
 (each expression as one array formula over its range; ``api``: the text is in LibreOffice's API
 syntax, else Excel's), {"op": "touch", "ranges": [[sheet, ref], ...]} (array formulas entered again,
 to be recomputed), {"op": "store", "path"} (LibreOffice's own save as .xlsx, for the benchmark's
-native-only baseline), {"op": "close"}, {"op": "quit"}.
-Each gets one JSON line back: {"ok": true, ...} or {"ok": false, "error": "..."}.
+native-only baseline), {"op": "close"}, {"op": "quit"} (answered {"stopped": true} once LibreOffice
+is stopped; the profile is removed after, the client not waiting). Each gets one JSON line back:
+{"ok": true, ...} or {"ok": false, "error": "..."}; if LibreOffice crashed, the answer says so and
+the worker ends (the client starts a new one for the next workbook).
+
+The profile: each worker has its own, a new folder of the system temp removed when it quits: a copy
+of the prepared profile of this LibreOffice installation, kept in the cache ($XL_STP_CACHE_DIR, else
+$XDG_CACHE_HOME/xl-stp, else ~/.cache/xl-stp; see ``private_profile``), so that LibreOffice neither
+creates a profile nor restarts on a one-shot run. The first line the worker prints says it is ready:
+{"ok": true, "ready": true, "profile", "prepared": "cached" | "built" | "fresh", "restarts"}.
 
 Values read come back as Excel would hold them: a numeric result that LibreOffice formats as a
 logical (=1=1, =ISERROR(x)) as true/false, an error as Excel's own literal for it (see ``ERRORS``
@@ -25,6 +33,7 @@ updated, and never stored by LibreOffice (the batch engine writes its own output
 This file imports nothing from the project: it runs outside the project's virtual environment.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -89,6 +98,238 @@ def _die_with_parent():
         pass
 
 
+#: The settings of every profile this worker makes: recalculate .xlsx files on load (so that loading,
+#: which runs while the batch engine scans the file, also computes every native formula).
+SETTINGS = ('<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+            'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">'
+            '<value>0</value></prop></item></oor:items>')
+PROFILE_FORMAT = 1  # raised when what a prepared profile holds changes: older ones are then rebuilt
+STAMP = "xl-stp-profile.stamp"  # in a prepared profile: what it was made for (see ``installation``)
+LEFTOVER_SECONDS = 3600  # a build or stale folder this old was left by a run that was killed
+
+
+class ProfileError(Exception):
+    """The prepared profile could not be made or used (LibreOffice then starts on a fresh one)."""
+
+
+def _soffice():
+    """soffice.bin itself (not the soffice script, whose launcher would leave it orphaned), so that it
+    dies with this worker."""
+    soffice = shutil.which("soffice") or "/usr/bin/soffice"
+    binary = os.path.join(os.path.dirname(os.path.realpath(soffice)), "soffice.bin")
+    return binary if os.path.exists(binary) else soffice
+
+
+def cache_dir():
+    """Where xl-stp keeps what outlives a run: $XL_STP_CACHE_DIR, else $XDG_CACHE_HOME/xl-stp, else
+    ~/.cache/xl-stp."""
+    if os.environ.get("XL_STP_CACHE_DIR"):
+        return os.environ["XL_STP_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "xl-stp")
+
+
+def installation(binary):
+    """(name, stamp) of this LibreOffice installation: the folder name of its prepared profile
+    ('libreoffice-profile-25.2-520-build-2', from its bootstraprc and versionrc: no process started)
+    and what the profile must have been made for to be used: this format, these settings, the
+    product, build, folder, and the size and time of its programs."""
+    program = os.path.dirname(os.path.realpath(binary))
+    keys = {}
+    for rc in ("bootstraprc", "versionrc"):
+        try:
+            with open(os.path.join(program, rc), encoding="utf-8", errors="replace") as f:
+                keys.update(line.strip().split("=", 1) for line in f if line.startswith(("ProductKey=", "buildid=")))
+        except OSError:
+            pass
+    files = []
+    for name in ("soffice.bin", "libmergedlo.so"):
+        try:
+            st = os.stat(os.path.join(program, name))
+            files.append(f"{name} {st.st_size} {st.st_mtime_ns}")
+        except OSError:
+            pass
+    product = keys.get("ProductKey", "").split()[-1:] or ["unknown"]
+    build = re.sub(r"[^A-Za-z0-9.]+", "-", keys.get("buildid", "")).strip("-").lower()
+    name = "-".join(["libreoffice-profile", product[0]] + ([build] if build else []))
+    settings = hashlib.sha256(SETTINGS.encode()).hexdigest()[:16]
+    stamp = "\n".join([f"format {PROFILE_FORMAT}", f"settings {settings}", f"program {program}",
+                       f"product {keys.get('ProductKey', '')}", f"build {keys.get('buildid', '')}", *files]) + "\n"
+    return name, stamp
+
+
+def private_profile(binary):
+    """(folder, how) of this worker's own profile, a new folder of the system temp: a copy of the
+    prepared profile of this LibreOffice (how: 'cached'; 'built' when it had to be prepared first),
+    so that LibreOffice neither creates a profile nor restarts; if the cache cannot be used, a
+    fresh profile holding only our settings (how: 'fresh'; LibreOffice then creates the rest, and
+    restarts once)."""
+    mine = tempfile.mkdtemp(prefix="xl-stp-lo-")
+    try:
+        try:
+            prepared, how = prepared_profile(binary)
+            shutil.copytree(os.path.join(prepared, "user"), os.path.join(mine, "user"), symlinks=True)
+            return mine, how
+        except (OSError, shutil.Error, ProfileError):  # LibreOffice failing to start is not one of these
+            shutil.rmtree(os.path.join(mine, "user"), ignore_errors=True)
+            _write_settings(mine)
+            return mine, "fresh"
+    except BaseException:
+        shutil.rmtree(mine, ignore_errors=True)
+        raise
+
+
+def prepared_profile(binary):
+    """(folder, how) of the prepared profile of this LibreOffice in the cache: 'cached' when it was
+    there with the right stamp, 'built' when this call prepared it."""
+    name, stamp = installation(binary)
+    final = os.path.join(cache_dir(), name)
+    if _stamp(final) == stamp:
+        return final, "cached"
+    build_profile(binary, final, stamp)
+    if _stamp(final) != stamp:
+        raise ProfileError("the prepared profile was replaced while in use")
+    return final, "built"
+
+
+def build_profile(binary, final, stamp):
+    """Prepare a profile: LibreOffice started once in a new folder beside ``final`` (creating its
+    profile and restarting as it asks), quit cleanly, the folder stamped and renamed to ``final``.
+    A rename is atomic, so no worker ever copies half a profile; when two prepare one at once, the
+    first rename wins and the other's folder is dropped. A profile with another stamp is replaced;
+    those of other LibreOffice versions, and folders left by killed runs, are removed."""
+    root = os.path.dirname(final)
+    os.makedirs(root, exist_ok=True)
+    build = tempfile.mkdtemp(prefix=".build-", dir=root)
+    try:
+        _write_settings(build)
+        pipe = f"xlstpbuild{os.getpid()}"
+        proc, ctx, _restarts = start_office(binary, build, pipe)
+        _terminate(ctx, proc)
+        _remove_sockets(build, pipe)
+        with open(os.path.join(build, STAMP), "w") as f:
+            f.write(stamp)
+        _publish(build, final, stamp)
+    finally:
+        if os.path.isdir(build):  # not published: another worker's came first
+            shutil.rmtree(build, ignore_errors=True)
+    _remove_stale(root, os.path.basename(final))
+
+
+def _publish(build, final, stamp):
+    """Rename ``build`` to ``final``, moving aside a profile there with another stamp."""
+    for _attempt in range(3):
+        try:
+            os.rename(build, final)  # fails when ``final`` exists (it is never empty)
+            return
+        except OSError:
+            pass
+        if _stamp(final) == stamp:
+            return  # another worker prepared the same
+        _discard(final)
+
+
+def _discard(folder):
+    """Rename ``folder`` out of the way (workers copying from it at that moment fall back to a fresh
+    profile), then remove it."""
+    stale = os.path.join(os.path.dirname(folder), f".stale-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        os.rename(folder, stale)
+    except OSError:
+        return
+    shutil.rmtree(stale, ignore_errors=True)
+
+
+def _remove_stale(root, keep):
+    """Prepared profiles in ``root`` other than ``keep``, and leftovers of killed runs."""
+    now = time.time()
+    for entry in os.listdir(root):
+        path = os.path.join(root, entry)
+        if entry.startswith("libreoffice-profile-") and entry != keep:
+            _discard(path)
+        elif entry.startswith((".build-", ".stale-")):
+            try:
+                if now - os.stat(path).st_mtime > LEFTOVER_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
+
+
+def _stamp(folder):
+    try:
+        with open(os.path.join(folder, STAMP)) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _write_settings(profile):
+    os.makedirs(os.path.join(profile, "user"), exist_ok=True)
+    with open(os.path.join(profile, "user", "registrymodifications.xcu"), "w") as f:
+        f.write(SETTINGS)
+
+
+def start_office(binary, profile, pipe):
+    """(process, component context, restarts) of soffice started headless on ``profile``, listening
+    on ``pipe``. A new profile makes it ask to be restarted (exit status 81) once, after creating it."""
+    command = [binary, "--headless", "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+               f"-env:UserInstallation={uno.systemPathToFileUrl(profile)}", f"--accept=pipe,name={pipe};urp;"]
+
+    scratch = os.path.join(profile, "tmp")  # LibreOffice's temporary files, removed with the profile
+    os.makedirs(scratch, exist_ok=True)
+    env = {**os.environ, "SAL_ENABLE_FILE_LOCKING": "0", "TMPDIR": scratch}
+
+    def launch():
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=env, preexec_fn=_die_with_parent)
+
+    proc = launch()
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    deadline, restarts = time.time() + 60, 0
+    while True:
+        try:
+            return proc, resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext"), restarts
+        except Exception:
+            status = proc.poll()
+            if status == 81 and restarts < 3:
+                restarts += 1
+                proc = launch()
+            elif time.time() > deadline or status is not None:
+                if status is None:
+                    proc.kill()
+                raise RuntimeError("LibreOffice did not start")
+            time.sleep(0.02)
+
+
+def _remove_sockets(profile, pipe):
+    """Remove the sockets a stopped LibreOffice leaves in /tmp (where its pipes always are): the one
+    it listened on, and its single-instance one, named by the MD5 of the profile's URL in UTF-16
+    (each byte in hex without padding, as LibreOffice writes it)."""
+    digest = hashlib.md5(uno.systemPathToFileUrl(profile).encode("utf-16-le"), usedforsecurity=False).digest()
+    for name in (pipe, "SingleOfficeIPC_" + "".join(f"{b:x}" for b in digest)):
+        try:
+            os.unlink(f"/tmp/OSL_PIPE_{os.getuid()}_{name}")
+        except OSError:
+            pass
+
+
+def _terminate(ctx, proc):
+    """Quit LibreOffice cleanly (it writes its profile on the way out)."""
+    try:
+        ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx).terminate()
+    except Exception:
+        pass  # the bridge closes as LibreOffice quits
+    try:
+        status = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise ProfileError("LibreOffice did not quit") from None
+    if status != 0:
+        raise ProfileError(f"LibreOffice quit with status {status}")
+
+
 def prop(name, value):
     p = PropertyValue()
     p.Name, p.Value = name, value
@@ -97,56 +338,44 @@ def prop(name, value):
 
 class Office:
     def __init__(self):
-        self.profile = tempfile.mkdtemp(prefix="xl-stp-lo-")
-        # This worker's own profile: recalculate .xlsx files on load (so that loading, which runs
-        # while the batch engine scans the file, also computes every native formula).
-        os.makedirs(os.path.join(self.profile, "user"), exist_ok=True)
-        with open(os.path.join(self.profile, "user", "registrymodifications.xcu"), "w") as f:
-            f.write('<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
-                    'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-                    '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">'
-                    '<value>0</value></prop></item></oor:items>')
+        binary = _soffice()
+        self.profile, self.prepared = private_profile(binary)
         self.pipe = f"xlstp{os.getpid()}"
-        soffice = shutil.which("soffice") or "/usr/bin/soffice"
-        # soffice.bin itself (not the soffice script, whose launcher would leave it orphaned), so that it
-        # dies with this worker; it asks to be restarted (exit status 81) once, after creating the profile.
-        binary = os.path.join(os.path.dirname(os.path.realpath(soffice)), "soffice.bin")
-        command = [binary if os.path.exists(binary) else soffice, "--headless", "--invisible", "--norestore", "--nologo",
-                   "--nodefault", "--nolockcheck", f"-env:UserInstallation=file://{self.profile}",
-                   f"--accept=pipe,name={self.pipe};urp;"]
-
-        def launch():
-            return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    env={**os.environ, "SAL_ENABLE_FILE_LOCKING": "0"}, preexec_fn=_die_with_parent)
-
-        self.proc = launch()
-        local = uno.getComponentContext()
-        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-        deadline, restarts = time.time() + 60, 0
-        while True:
-            try:
-                ctx = resolver.resolve(f"uno:pipe,name={self.pipe};urp;StarOffice.ComponentContext")
-                break
-            except Exception:
-                status = self.proc.poll()
-                if status == 81 and restarts < 3:
-                    restarts += 1
-                    self.proc = launch()
-                elif time.time() > deadline or status is not None:
-                    raise RuntimeError("LibreOffice did not start")
-                time.sleep(0.1)
+        try:
+            self.proc, ctx, self.restarts = start_office(binary, self.profile, self.pipe)
+        except BaseException:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise
+        self.ctx = ctx
         self.desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        self.recalc_mode = 0  # OOXMLRecalcMode of the profile: recalculate on load
         self.doc = None
         self.copy = None
         self.default_sheet = None
         self.sheets, self.index, self.logical, self.traced = {}, {}, {}, {}
 
-    def open(self, path):
-        """Open a private copy: LibreOffice never touches the user's file or its folder."""
+    def open(self, path, recalc=True):
+        """Open a private copy: LibreOffice never touches the user's file or its folder. ``recalc``:
+        every formula is recalculated as the workbook loads; else LibreOffice keeps the values the
+        file stored (computing the formulas that have none), and ``calc`` with all=false then
+        recomputes only what writes made dirty."""
         self.close()
+        self._recalc_on_load(recalc)
         self.copy = os.path.join(self.profile, "work" + os.path.splitext(path)[1].lower())
         shutil.copyfile(path, self.copy)
         return self._load(self.copy)
+
+    def _recalc_on_load(self, on):
+        """LibreOffice's own setting, read as each .xlsx file loads: OOXMLRecalcMode always (0) or never (1)."""
+        mode = 0 if on else 1
+        if mode != self.recalc_mode:
+            provider = self.ctx.ServiceManager.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider",
+                                                                         self.ctx)
+            access = provider.createInstanceWithArguments("com.sun.star.configuration.ConfigurationUpdateAccess",
+                                                          (prop("nodepath", "/org.openoffice.Office.Calc/Formula/Load"),))
+            access.setPropertyValue("OOXMLRecalcMode", mode)
+            access.commitChanges()
+            self.recalc_mode = mode
 
     def _load(self, copy):
         url = uno.systemPathToFileUrl(copy)
@@ -344,17 +573,25 @@ class Office:
             cell.setTokens(parser.parseFormula(text, cell.getCellAddress()))
         return {}
 
-    def quit(self):
-        self.close()
-        try:
-            self.desktop.terminate()
-        except Exception:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except Exception:
+    def stop(self):
+        """Stop LibreOffice: killed, not asked to quit, since nothing it holds is kept (the workbook
+        is a private copy, never stored; its profile and temporary files are removed next), and
+        quitting cleanly takes a noticeable part of a second, which a one-shot command would wait
+        for. Nothing the second time."""
+        if self.proc is not None:
+            self.doc = None
             self.proc.kill()
-        shutil.rmtree(self.profile, ignore_errors=True)
+            self.proc.wait()
+            self.proc = None
+
+    def quit(self):
+        """Stop LibreOffice and remove this worker's profile, with LibreOffice's temporary files
+        (kept inside it) and the sockets of its pipes (which LibreOffice leaves in /tmp)."""
+        self.stop()
+        if self.profile is not None:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            _remove_sockets(self.profile, self.pipe)
+            self.profile = None
 
 
 class _ErrorKinds:
@@ -512,17 +749,25 @@ def main():
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped: quit soffice on the way out
-    office = Office()
-    print(json.dumps({"ok": True, "ready": True}), flush=True)
     try:
+        office = Office()
+    except Exception as e:
+        error = str(e) if isinstance(e, RuntimeError) else f"LibreOffice did not start ({type(e).__name__}: {e})"
+        print(json.dumps({"ok": False, "error": error}), flush=True)
+        sys.exit(1)
+    try:
+        print(json.dumps({"ok": True, "ready": True, "profile": office.profile, "prepared": office.prepared,
+                          "restarts": office.restarts}), flush=True)
         serve(office)
+    except OSError:
+        pass  # nobody reads the answers any more
     finally:
         office.quit()
 
 
 #: Each request's handler: (office, request) -> the answer's fields.
 OPS = {
-    "open": lambda o, r: o.open(r["path"]),
+    "open": lambda o, r: o.open(r["path"], r.get("recalc", True)),
     "sheets": lambda o, r: o.map_sheets(r["names"]),
     "calc": lambda o, r: o.calc(r.get("all", True)),
     "read": lambda o, r: o.read(r["ranges"], r.get("exact", True)),
@@ -544,9 +789,13 @@ def serve(office):
             req = json.loads(line)
             op = req["op"]
             started = time.perf_counter()
-            if op == "quit":
+            if op == "quit":  # answered once LibreOffice is stopped; the profile is removed after
+                office.stop()
+                try:
+                    print(json.dumps({"ok": True, "stopped": True}), flush=True)
+                except OSError:
+                    pass  # nobody waits for this answer any more
                 office.quit()
-                print(json.dumps({"ok": True}), flush=True)
                 return
             if op not in OPS:
                 raise ValueError(f"unknown op {op}")
@@ -555,6 +804,10 @@ def serve(office):
             res["seconds"] = time.perf_counter() - started
         except Exception as e:
             res = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+            if office.proc is not None and office.proc.poll() is not None:  # it crashed: this worker ends,
+                res["error"] = "crashed on this workbook"  # the next workbook gets a new one
+                print(json.dumps(res), flush=True)
+                return
         print(json.dumps(res), flush=True)
     office.quit()
 
