@@ -25,6 +25,7 @@ LAYERS = {
     "xl_stp.batch": "batch",
     "xl_stp.llr": "llr",
     "xl_stp.builder": "builder",
+    "xl_stp.scenarios": "scenarios",
     "xl_stp.cli": "cli",
     "xl_stp.__main__": "cli",
     "xl_stp": "facade",  # xl_stp/__init__.py: re-exports the core's names
@@ -42,7 +43,8 @@ ALLOWED = {
     "batch": {"excel"},
     "llr": {"core"},
     "builder": {"llr", "functions", "excel", "core", "facade"},
-    "cli": {"batch", "builder", "functions", "excel", "llr", "core", "facade"},
+    "scenarios": {"batch", "excel"},
+    "cli": {"batch", "scenarios", "builder", "functions", "excel", "llr", "core", "facade"},
 }
 
 #: Third-party imports each layer may make (the standard library is always allowed), and the
@@ -56,11 +58,12 @@ THIRD_PARTY = {
     "batch": {"numpy", "openpyxl", "formulas", "schedula", "defusedxml", "distributed", "uno", "com"},
     "llr": {"numpy", "pandas"},
     "builder": {"xlsxwriter", "rich"},
+    "scenarios": {"xlsxwriter"},
     "cli": {"typer", "rich"},
 }
 #: The extra of pyproject.toml that installs each layer's packages (None: the base install).
 EXTRA = {"core": None, "facade": None, "excel": None, "functions": None, "batch": "regen", "llr": "build",
-         "builder": "build", "cli": "cli"}
+         "builder": "build", "scenarios": "scenarios", "cli": "cli"}
 #: Imported, but installed by something else: formulas' own dependency, LibreOffice's UNO bridge
 #: (Debian's python3-uno, used by the LibreOffice worker under the system Python).
 NOT_FROM_PYPROJECT = {"schedula", "uno", "com"}

@@ -15,7 +15,8 @@ from __future__ import annotations
 import sys
 
 #: The extra that brings what each command needs (any other command: the command line alone).
-EXTRAS = {"regen": ("regen", "the batch engine"), "build": ("build", "the workbook builder")}
+EXTRAS = {"regen": ("regen", "the batch engine"), "verify": ("regen", "the batch engine"),
+          "build": ("build", "the workbook builder"), "scenarios": ("scenarios", "scenarios and sensitivities")}
 OURS = ("xl_stp", "udfs")
 
 

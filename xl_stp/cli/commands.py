@@ -296,3 +296,6 @@ def functions() -> None:
     for fn in REGISTRY.values():
         t.add_row(fn.signature, fn.returns)
     console.print(t)
+
+
+from . import scenarios as _scenarios  # noqa: E402,F401  (registers xl-stp scenarios)
