@@ -55,9 +55,10 @@ class FileResult:
     #: Formula cells recomputed (the others keep the values Excel stored), and why, in words.
     recomputed: int = 0
     recalc: str = ""
-    #: Share of the formula cells compared where the engine reproduces the value Excel stored, and
-    #: how many it does not (see ``xl-stp verify``); None for a file that stores no values of its own
-    #: (it asks for a full recalculation on load).
+    #: With ``full``: the share of the formula cells compared where the engine reproduces the value
+    #: Excel stored, and how many it does not (as ``xl-stp verify`` reports them); None otherwise
+    #: (default mode keeps Excel's values where nothing changed) and for a file that stores no
+    #: values of its own (it asks for a full recalculation on load).
     agreement: float | None = None
     disagreements: int = 0
     #: Chart parts whose copy of the plotted data was brought up to date (a plotted cell changed).
@@ -195,19 +196,21 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     if not sc.formula_count:  # nothing to compute: no engine is started, the file is copied as it is
         result.recalc = "no formula cells: nothing to recompute"
         return patch(pkg, dst, {}, fast_sheets=sc.fast_sheets())
+    everything = full or sc.full_calc_on_load  # every formula cell is recomputed: no graph needed
+    eng.trust_stored_values(not everything)
     readable = pkg.readable_path()  # the file itself, or a copy with its parts under their real names
     eng.prepare(readable)
     ref_problems, keep = sc.reference_problems()
-    graph = Graph(sc)  # while LibreOffice loads the workbook
+    graph = None if everything else Graph(sc)  # while LibreOffice loads the workbook
     if hasattr(eng, "candidates"):  # the fused engine: only cells that may be written are worth a second engine
-        eng.candidates = None if full or sc.full_calc_on_load else graph.reachable_from_seeds()
+        eng.candidates = None if graph is None else graph.reachable_from_seeds()
     computed = eng.compute(readable, registry, sc)
     if computed.engine:
         result.engine = computed.engine
     for sheet, cell in keep:  # external links are never followed: keep what the file says
         computed.values.get(sheet, {}).pop(cell, None)
-    if not sc.full_calc_on_load:
-        found = compare(sc, computed.values, eng.name, graph, getattr(computed, "engines", None))
+    if full and not sc.full_calc_on_load:  # every cell recomputed, against values Excel stored: how far they agree
+        found = compare(sc, computed.values, eng.name, engines=computed.engines)
         result.agreement, result.disagreements = found.share, len(found.disagreements)
     chosen = select(sc, computed.values, full=full, graph=graph)
     failed = [(c.sheet, c.cell) for c in computed.calls if call_failed(c.outcome.result)]

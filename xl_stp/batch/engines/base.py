@@ -117,3 +117,8 @@ class Engine(ABC):
 
     def release(self) -> None:
         """Drop whatever :meth:`prepare` started (a workbook that failed before it was computed)."""
+
+    def trust_stored_values(self, yes: bool) -> None:
+        """Told before :meth:`prepare`: the values the workbook stores are Excel's and only dirty
+        cells will be written (default mode), so an engine may keep the stored values of the rest
+        rather than recompute them. Engines that always compute everything ignore it."""

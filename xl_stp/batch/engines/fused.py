@@ -21,9 +21,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from ..formula import function_names
 from ..package import WorkbookError
-from ..recalc import Graph, agree
+from ..recalc import Graph, _operands, agree
 from ..scan import WorkbookScan
 from .base import Computed, Engine, EngineRefused, Registry, Unsupported
 from .formulas import FormulasEngine
@@ -46,6 +45,9 @@ class FusedEngine(Engine):
 
     def release(self) -> None:
         self.first.release()
+
+    def trust_stored_values(self, yes: bool) -> None:
+        self.first.trust_stored_values(yes)
 
     def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed:
         try:
@@ -88,7 +90,8 @@ class FusedEngine(Engine):
                 text = f.text if f.text is not None else anchors.get(f.si or "", "")
                 if f.kind == "shared" and f.text is not None and f.si is not None:
                     anchors[f.si] = f.text
-                names = {n.upper().removeprefix("_XLFN.") for n in function_names(text or "")}
+                found = _operands(text or "")
+                names = {n.upper().removeprefix("_XLFN.") for n in (found[1] if found else ())}
                 if str(got.get(f.ref, "")).upper() == "#NAME?":
                     out[(s.name, f.ref)] = "LibreOffice does not know a function it calls"
                 elif names and prefers_formulas(names):

@@ -31,6 +31,9 @@ class WithFallback(Engine):
     def release(self) -> None:
         self.engine.release()
 
+    def trust_stored_values(self, yes: bool) -> None:
+        self.engine.trust_stored_values(yes)
+
     def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed:
         try:
             return self.engine.compute(path, registry, scan)

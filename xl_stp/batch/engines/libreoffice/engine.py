@@ -53,6 +53,13 @@ class LibreOfficeEngine(Engine):
         self._pending: str | None = None  # a workbook LibreOffice is opening while Python scans it
         self.keep_open = keep_open  # leave the workbook open after compute, for override()
         self._session: _Session | None = None
+        #: Open workbooks keeping the values they store (Excel's semantics): LibreOffice then
+        #: computes only what is dirty — cells with no stored value, volatile cells, and what the
+        #: STP_* results written make dirty — instead of every formula on load.
+        self.keep_stored = False
+
+    def trust_stored_values(self, yes: bool) -> None:
+        self.keep_stored = yes
 
     def prepare(self, path: Path) -> None:
         """Start LibreOffice loading the workbook (call only once the package has passed the safety
@@ -60,7 +67,7 @@ class LibreOfficeEngine(Engine):
         self.release()
         self._session = None  # opening the next workbook closes one kept open
         self._pending = str(Path(path).resolve())
-        worker().send("open", path=self._pending)
+        worker().send("open", path=self._pending, recalc=not self.keep_stored)
 
     def release(self) -> None:
         if self._pending is not None:
@@ -85,7 +92,7 @@ class LibreOfficeEngine(Engine):
             w.receive()
         else:
             self.release()
-            w.call("open", path=str(Path(path).resolve()))
+            w.call("open", path=str(Path(path).resolve()), recalc=not self.keep_stored)
         return w.call("sheets", names=scan.all_sheet_names or [s.name for s in scan.sheets])["sheets"]
 
     def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed:
@@ -97,7 +104,7 @@ class LibreOfficeEngine(Engine):
         kept = False
         try:
             session = _Session(w, scan, plan, sheets)
-            values = session.converge()
+            values = session.converge(loaded=not self.keep_stored)
             kept = self.keep_open
         finally:
             if not kept:
