@@ -18,6 +18,7 @@ never a part-figure; formulas further down get the error as Excel passes errors 
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,11 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 from udfs.excel import as_argument, is_error
 from udfs.registry import REGISTRY
 
+from .arithmetic import any_blank, blank_test, text_formula
+
 BLUE, BLACK, GREY, HEAD_FILL = "#0000FF", "#000000", "#595959", "#DCE6F1"
+#: The fill of an input cell, so that an empty template shows where figures go.
+INPUT_FILL = "#FFF9E5"
 #: Number formats by units: negatives in brackets, nil as '-'.
 FMT = {
     "£000": '#,##0;(#,##0);"-"',
@@ -38,6 +43,7 @@ FMT = {
     "years": '0.00',
     "beds": '#,##0',
     "count": '#,##0',
+    "unit": "General",
     "ratio": '0.00%;(0.00%);"-"',
 }
 #: Cell styles other than a number format (``total:<units>`` is a bold total over a rule).
@@ -49,9 +55,12 @@ STYLES: dict[str, dict[str, Any]] = {
     "note": {"italic": True, "font_color": GREY},
     "source": {"font_color": GREY, "font_size": 8},
     "status": {"bold": True},
+    "wrap": {"text_wrap": True, "valign": "top"},
+    "key": {"bold": True, "valign": "top"},
+    "colhead2": {"bold": True, "bg_color": HEAD_FILL, "align": "right", "valign": "bottom", "text_wrap": True},
+    "text": {},
 }
-TITLE = "LLR STP 2016 finance and capital"
-BUILT_BY = "xl-stp build (xl_stp/builder) from xl_stp/llr/data/llr_stp_2016.csv"
+BUILT_BY = "xl-stp build (xl_stp/builder)"
 
 
 #: The error value a guarded formula gives when a block it reads reports a problem (``NA()``).
@@ -115,6 +124,7 @@ class Block:
     anchor: str
     cells: str
     problems: int
+    parts: tuple = ()  # the label as parts of a text formula over the Inputs (a programme's name), if so
 
 
 @dataclass
@@ -135,10 +145,12 @@ class Sheet:
 
     def label(self, row: int, col: int, text: str, fmt: str = "label") -> None:
         self.ws.write_string(row, col, text, self.book.fmt(fmt))
+        self.values[(row, col)] = text
 
     def value(self, row: int, col: int, value: Any, fmt: str, blue: bool = True) -> None:
-        """A constant (an input: blue)."""
-        f = self.book.fmt(fmt, colour=BLUE if blue else BLACK)
+        """A constant (an input: blue on a pale fill, so that an empty template shows where figures
+        go; ``blue=False``: a fixed constant, black)."""
+        f = self.book.fmt(fmt, colour=BLUE if blue else BLACK, fill=INPUT_FILL if blue else None)
         value = stored(value)
         if value is None:
             self.ws.write_blank(row, col, None, f)
@@ -155,16 +167,35 @@ class Sheet:
         self.values[(row, col)] = value
         return value
 
-    def guarded(self, row: int, col: int, expression: str, reads: Sequence[str], value: Any, fmt: str) -> Any:
+    def guarded(self, row: int, col: int, expression: str, reads: Sequence[str], value: Any, fmt: str,
+                also: Sequence[str] = ()) -> Any:
         """``=expression``, or ``=IF(err_a+err_b>0,NA(),expression)`` when it reads cells of STP_*
-        blocks (``reads``: the cells and ranges it refers to): ``#N/A`` while a block reports a
-        problem, never a part-figure. ``value`` is the expression's own value."""
+        blocks (``reads``: the cells and ranges it refers to; ``also``: the error checks of blocks it
+        depends on through other cells, such as a SUMIF over links to them): ``#N/A`` while a block
+        reports a problem, never a part-figure. ``value`` is the expression's own value."""
         names = self.book.blocks_read(reads)
+        names += [n for n in also if n not in names]
         if not names:
             return self.formula(row, col, f"={expression}", value, fmt)
         if any(self.book.blocks[n].problems for n in names):
             value = NA
         return self.formula(row, col, f"=IF({'+'.join(names)}>0,NA(),{expression})", value, fmt)
+
+    def link(self, row: int, col: int, cell: str, fmt: str, unless: str | Sequence[str] | None = None) -> Any:
+        """``=Sheet!$C$9`` (guarded when it reads a block): the cell's value, a blank as 0; with
+        ``unless`` (a name cell, or several), nothing while a name is blank (an unused row of the
+        template)."""
+        value = excel_link(self.book.excel_value(cell))
+        if unless is None:
+            return self.guarded(row, col, cell, [cell], value, fmt)
+        blank = any_blank(unless, self.book.excel_value)
+        return self.guarded(row, col, f'IF({blank_test(unless)},"",{cell})', [cell], "" if blank else value, fmt)
+
+    def text(self, row: int, col: int, parts: Sequence[str], fmt: str = "label", unless: str | Sequence[str] | None = None) -> Any:
+        """A label or title worked out from Inputs: ``=Inputs!$A$9&" (£000)"`` (see
+        :mod:`~xl_stp.builder.arithmetic`); blank while the name cell ``unless`` is blank."""
+        formula, value = text_formula(parts, self.book.excel_value, unless)
+        return self.formula(row, col, formula, value, fmt)
 
     def row_sum(self, row: int, first: int, last: int, fmt: str) -> Any:
         """``=SUM`` of columns first..last of a row, in the next column (guarded when the row is
@@ -174,14 +205,17 @@ class Sheet:
         return self.guarded(row, last + 1, f"SUM({cells.split('!')[1]})", [cells], value, fmt)
 
     def udf(self, row: int, col: int, name: str, args: Sequence[str | None], fmt: str,
-            check: tuple[str, str, tuple[int, int]] | None = None) -> list[list[Any]]:
+            check: tuple[str, str, tuple[int, int]] | None = None, given: dict[int, Any] | None = None) -> list[list[Any]]:
         """``=STP_X(args)`` as the whole formula of its cell, spilling; the value computed by the
         registry's function from the argument cells as Excel passes them.
 
         ``check=(name, label, (rows, columns))`` makes it a block (:class:`Block`) of that size,
         with an error check named ``name``. A failed call (an ``#STP!`` message) is written as
-        classic Excel shows it: the message in its cell, the rest of the block blank."""
-        result = REGISTRY[name](*(None if a is None else self.book.excel_value(a) for a in args))
+        classic Excel shows it: the message in its cell, the rest of the block blank. ``given``: the
+        values of arguments written as expressions (``IF(D7="",E7,D7)``), by position."""
+        given = given or {}
+        result = REGISTRY[name](*(given[i] if i in given else None if a is None else self.book.excel_value(a)
+                                  for i, a in enumerate(args)))
         text = f"={name}({','.join('' if a is None else a for a in args)})"
         block = [[stored(v) for v in line] for line in result] if isinstance(result, list) else [[stored(result)]]
         failed = isinstance(result, str) and result.startswith("#STP!")
@@ -193,13 +227,16 @@ class Sheet:
                 self.values[(row + i, col + j)] = v
         if check:
             flag, label, (n_rows, n_cols) = check
+            parts = tuple(label) if isinstance(label, list) else ()
+            label = text_formula(parts, self.book.excel_value)[1] if parts else label
             if not failed and (len(block), len(block[0])) != (n_rows, n_cols):
                 raise RuntimeError(f"{self.name}!{xl_rowcol_to_cell(row, col)}: {text} spills {len(block)} x "
                                    f"{len(block[0])}, the layout expects {n_rows} x {n_cols}")
             footprint = [(row + i, col + j) for i in range(n_rows) for j in range(n_cols)]
             problems = sum(1 for cell in footprint if not is_number(self.values.get(cell)))
             self.book.add_block(Block(flag, label, f"{self.name}!{xl_rowcol_to_cell(row, col)}",
-                                      self.rng(row, col, row + n_rows - 1, col + n_cols - 1).split("!")[1], problems),
+                                      self.rng(row, col, row + n_rows - 1, col + n_cols - 1).split("!")[1], problems,
+                                      parts),
                                 self.name, footprint)
         return block
 
@@ -217,17 +254,18 @@ class Sheet:
 
 
 class Book:
-    def __init__(self, path: Path, strict: bool = True):
-        self.strict = strict  # a #STP! result is a bug in the reference workbook (not in the empty template)
+    def __init__(self, path: Path, title: str, strict: bool = True):
+        self.strict = strict  # a #STP! result is a bug in a workbook built from a plan's figures
         self.wb = xlsxwriter.Workbook(str(path))
         self.wb.calc_on_load = False  # the cached values are right; do not ask readers to recalculate
-        self.wb.set_properties({"title": TITLE, "author": "xl-stp",
+        self.wb.set_properties({"title": title, "author": "xl-stp",
                                 "created": datetime(2016, 11, 21),  # the plan's date: rebuilds give the same bytes
                                 "comments": f"Built by {BUILT_BY}"})
         self.sheets: dict[str, Sheet] = {}
         self._formats: dict[tuple, Any] = {}
         self.blocks: dict[str, Block] = {}  # by the name of its error check, in the order written
         self._block_of: dict[tuple[str, int, int], str] = {}  # (sheet, row, col) -> its block's name
+        self.names: dict[str, str] = {}  # defined names of single cells -> the cell
 
     def add_block(self, block: Block, sheet: str, footprint: Sequence[tuple[int, int]]) -> None:
         if block.name in self.blocks:
@@ -256,10 +294,12 @@ class Book:
         self.sheets[name] = s
         return s
 
-    def fmt(self, kind: str, colour: str = BLACK) -> Any:
-        key = (kind, colour)
+    def fmt(self, kind: str, colour: str = BLACK, fill: str | None = None) -> Any:
+        key = (kind, colour, fill)
         if key not in self._formats:
             props: dict[str, Any] = {"font_name": "Arial", "font_size": 10, "font_color": colour}
+            if fill:
+                props["bg_color"] = fill
             if kind in FMT:
                 props["num_format"] = FMT[kind]
             elif kind in STYLES:
@@ -273,6 +313,8 @@ class Book:
     def excel_value(self, reference: str) -> Any:
         """A cell or range as xlwings hands it to a UDF with ndim=2: a list of rows, None for blanks;
         a single cell as a scalar. A literal argument ("text", TRUE, a number) as its value."""
+        if reference in self.names:
+            return self.excel_value(self.names[reference])
         if "!" not in reference:  # a literal argument
             if reference.startswith('"'):
                 return reference.strip('"')
@@ -286,5 +328,27 @@ class Book:
         r2, c2 = xl_cell_to_rowcol(parts[-1])
         return as_argument([[sheet.values.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)])
 
+    def define(self, name: str, cell: str) -> None:
+        """A workbook-wide name for one cell (``unit_thousands`` -> ``Inputs!$C$11``)."""
+        self.wb.define_name(name, f"={cell}")
+        self.names[name] = cell
+
     def close(self) -> None:
+        """Write the file; a formula whose text result is empty is marked as text (``t="str"``),
+        as Excel and the batch engine store it (xlsxwriter leaves its type out)."""
         self.wb.close()
+        mark_empty_text(Path(self.wb.filename))
+
+
+_EMPTY_TEXT = re.compile(rb'<c r="([A-Z]+[0-9]+)"( s="[0-9]+")?><f>((?:(?!</f>).)*)</f><v></v></c>', re.S)
+
+
+def mark_empty_text(path: Path) -> None:
+    """Rewrite the worksheets of ``path``: ``<c r="A6"><f>...</f><v></v></c>`` gets ``t="str"``."""
+    with zipfile.ZipFile(path) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = _EMPTY_TEXT.sub(rb'<c r="\1"\2 t="str"><f>\3</f><v></v></c>', data)
+            z.writestr(info, data)

@@ -1,51 +1,77 @@
-"""The Cover sheet: what the workbook is, how it is laid out, the master check, which functions
-report a problem and the colour key.
+"""The Cover sheet: what the workbook is (from the Inputs' names), how it is laid out, the master
+check, which functions report a problem and the colour key; one printed page.
 
 The functions line is a formula over the error checks at the end of Calculations, so that it
-follows Excel's recalculation: ``none of the 12 functions reports a problem``, or ``2 functions
+follows Excel's recalculation: ``none of the 14 functions reports a problem``, or ``2 functions
 report a problem: Calculations!B58 (Acute configuration funding: STP_FUNDING_SPLIT), ...``. It is
 built with IF, ``&`` and MID only, which Excel, LibreOffice and the ``formulas`` package all compute.
 """
 
 from __future__ import annotations
 
-from .book import BLACK, BLUE, BUILT_BY, Book, Sheet
+from .arithmetic import Named, Ref
+from .book import BLACK, BLUE, BUILT_BY, INPUT_FILL, Book, Sheet
 from .calculations import ERR_FUNCTIONS, ErrorChecks
+from .footprint import key
+from .inputs import Cells
 
-PURPOSE = ("The finance and capital sections of the Leicester, Leicestershire & Rutland Sustainability and "
-           "Transformation Plan (November 2016), rebuilt from their line items.")
-TEMPLATE_PURPOSE = "The same layout with empty inputs: enter another footprint's figures on the Inputs sheet."
 LINES = [
-    ("Units", "£000 unless a table says £m; financial years 2017/18 ...; negatives in brackets."),
-    ("Sheets", "Inputs (blue: published figures, with sources) > Calculations (STP_* functions and SUMs, then an "
-               "error check for each function) > Outputs (tables and charts) > Checks (stated against computed)."),
+    ("Units", "£000 unless a table says £m; financial years 2017/18 ...; negatives in brackets; '-' is nil."),
+    ("Sheets", "Inputs (blue on a pale fill: the plan's figures, with sources) > Calculations (STP_* functions and "
+               "SUMs, then an error check for each function) > Outputs (tables, charts and the checks summary) > "
+               "Checks (every stated total against its line items)."),
+    ("Adopting it", "Type another footprint's names and figures on the Inputs sheet only: every title, label and "
+                    "check follows them. Leave rows you do not need blank."),
+    ("Print pack", "This Cover and the Outputs: capital and the total requirement; the funding waterfalls; STF, savings and "
+                   "the gap bridge; charts; the checks summary (xl-stp build --render DIR makes the PDF)."),
     ("Errors", "A function that reports a problem (an #STP! message or an error value) makes every total over its "
                "table #N/A and fails the master check; the line below says which."),
     ("Functions", "STP_* are xl-stp's Excel functions (xlwings add-in, UDF module udfs.functions). Without the "
                   "add-in the stored values stand; `xl-stp regen` recalculates them on a server."),
     ("Built by", BUILT_BY),
 ]
-
-
 #: The rows of the master check and of the functions line.
-MASTER_ROW, FUNCTIONS_ROW = 9, 10
+MASTER_ROW, FUNCTIONS_ROW = 10, 11
+#: The width of the text column, and the characters a line of it holds (Arial 10).
+WIDTH, LINE = 130, 185
+#: What the Cover says of a plan with no description.
+NO_DESCRIPTION = "An STP's finance and capital plan: enter the footprint's figures on the Inputs sheet."
 
 
-def write_cover(book: Book, s: Sheet, master: str, errors: ErrorChecks, empty: bool) -> None:
+def write_cover(book: Book, s: Sheet, inputs: Cells, master: str, errors: ErrorChecks) -> None:
     """The Cover (the first tab, created first and filled in last, when the master check exists)."""
     ws = s.ws
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 90)
-    s.label(0, 0, "LLR STP 2016: finance and capital" if not empty else "STP finance and capital: template", "title")
-    for i, (k, v) in enumerate([("Purpose", TEMPLATE_PURPOSE if empty else PURPOSE), *LINES], start=2):
-        s.label(i, 0, k, "status")
-        s.label(i, 1, v)
-    s.label(MASTER_ROW, 0, "Master check", "status")
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, WIDTH)
+    ws.hide_gridlines(2)
+    s.text(0, 0, [Ref(book.names["plan_title"]), ": finance and capital"], "title")
+    s.label(2, 0, "Purpose", "key")
+    s.text(2, 1, [Named(inputs[key("plan", "description")], NO_DESCRIPTION)], "wrap")
+    ws.set_row(2, _height("x" * 2 * LINE))  # a description of up to two lines
+    for i, (k, v) in enumerate(LINES, start=3):
+        s.label(i, 0, k, "key")
+        s.label(i, 1, v, "wrap")
+        ws.set_row(i, _height(v))
+    s.label(MASTER_ROW, 0, "Master check", "key")
     s.formula(MASTER_ROW, 1, f"={master}", book.excel_value(master), "status")
-    s.label(FUNCTIONS_ROW, 0, "Function checks", "status")
-    s.formula(FUNCTIONS_ROW, 1, *functions_line(book, errors), "status")
-    for i, (k, colour) in enumerate([("Input", BLUE), ("Formula", BLACK)], start=FUNCTIONS_ROW + 2):
-        ws.write_string(i, 0, k, book.wb.add_format({"font_color": colour, "font_name": "Arial", "font_size": 10}))
+    s.label(FUNCTIONS_ROW, 0, "Function checks", "key")
+    s.formula(FUNCTIONS_ROW, 1, *functions_line(book, errors), "wrap")
+    ws.set_row(FUNCTIONS_ROW, _height("x" * 2 * LINE))  # room for two lines of functions reporting a problem
+    for i, (k, colour, fill) in enumerate([("Input", BLUE, INPUT_FILL), ("Formula", BLACK, None)], start=FUNCTIONS_ROW + 2):
+        props = {"font_color": colour, "font_name": "Arial", "font_size": 10}
+        if fill:
+            props["bg_color"] = fill
+        ws.write_string(i, 0, k, book.wb.add_format(props))
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 1)
+    ws.print_area(0, 0, FUNCTIONS_ROW + 3, 1)
+    ws.set_footer("&L&8&A&R&8Page &P of &N")
+
+
+def _height(text: str) -> float:
+    """The height of a row whose wrapped text takes as many lines as it needs (points)."""
+    return 14.0 * (1 + (len(text) - 1) // LINE) + 2
 
 
 def functions_line(book: Book, errors: ErrorChecks) -> tuple[str, str]:

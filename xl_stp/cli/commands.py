@@ -8,32 +8,19 @@ from __future__ import annotations
 
 import csv
 import json
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import needs
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="xl-stp: STP finance functions for Excel, and batch recalculation of workbooks without Excel.")
-console = Console(stderr=False, width=None if Console().is_terminal else 140)
-errors = Console(stderr=True)
-
+from .common import EngineName, app, console, errors  # noqa: F401 (app: what xl-stp runs)
 
 PROBLEMS_SHOWN = 20
-
-
-class EngineName(str, Enum):
-    auto = "auto"
-    fused = "fused"
-    libreoffice = "libreoffice"
-    formulas = "formulas"
 
 
 #: The help of ``xl-stp regen``, with its exit statuses (paragraphs: rich wraps each one).
@@ -273,7 +260,7 @@ def build(
     out: Path = typer.Option(Path("workbooks"), "--out", help="Folder for the LLR reference workbook and the template"),
     quiet: bool = typer.Option(False, "--quiet", help="Do not print the capital, funding and checks summary"),
     render: Optional[Path] = typer.Option(None, "--render", metavar="DIR",
-                                          help="Also render the workbook with LibreOffice: a PDF, and a PNG of the Outputs sheet"),
+                                          help="Also render the LLR print pack with LibreOffice: a PDF, and a PNG a page"),
 ) -> None:
     """Build the LLR reference workbook (and the empty template) from the transcribed figures, and print its summary."""
     try:

@@ -1,6 +1,6 @@
 """``xl-stp scenarios``: what-if scenarios and sensitivities over a workbook (:mod:`xl_stp.scenarios`).
 
-Registered on the one typer ``app`` of :mod:`.commands` when that module imports this one.
+Registered on the one typer ``app`` (:mod:`.common`) when :mod:`.commands` imports this module.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import needs
-from .commands import EngineName, app, console, errors
+from .common import app, console, errors
 
 #: Outputs when neither --outputs nor a defined name scenario_outputs says: the DH requirement by
 #: year and in total, and the residual gap, found by their labels in the template's Outputs sheet.
