@@ -63,9 +63,13 @@ def stored(path: Path, sheet: str) -> dict[str, tuple[str | None, str | None]]:
     return out
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("book", ["small", "llr"])
-@pytest.mark.parametrize("name", NAMES)
+#: Every mistake in both books with LibreOffice and in the small book with formulas; in the LLR
+#: workbook (4,984 formulas, about 25 s a run with the formulas engine) formulas runs the first two.
+CASES = [(name, book, engine) for name in NAMES for book in ("small", "llr") for engine in ENGINES
+         if not (book == "llr" and engine == "formulas" and name not in NAMES[:2])]
+
+
+@pytest.mark.parametrize("name, book, engine", CASES)
 def test_a_wrong_input_never_becomes_a_plausible_total(mistakes, tmp_path, book, name, engine):
     m = mistakes[book][name]
     code, rows, output = regen_cli([m.path], tmp_path / "out", engine)

@@ -46,6 +46,9 @@ def write_comparison(cmp: Comparison, dst: Path, total: str | None = None, title
         fmt = {"bold": wb.add_format({"bold": True}), "num": wb.add_format({"num_format": "#,##0.0;(#,##0.0);-"}),
                "title": wb.add_format({"bold": True, "font_size": 14}), "wrap": wb.add_format({"text_wrap": True})}
         ws = wb.add_worksheet("Comparison")
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)  # one page wide, as long as it takes
         _table(ws, cmp, fmt, title)
         _charts(wb, ws, cmp, total_index(cmp, total))
         _notes(wb.add_worksheet("Notes"), cmp, fmt)
