@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from tests.batch.common import ENGINES, LLR, REGISTRY
+from tests.batch.common import ENGINES, LO, LLR, REGISTRY
 from tests.data import hostile
 from tests.data.mistakes import NAMES, Formula, edit_cells, llr_mistakes, small_mistakes, small_model
 from udfs.excel import ERRORS
@@ -65,7 +65,8 @@ def stored(path: Path, sheet: str) -> dict[str, tuple[str | None, str | None]]:
 
 #: Every mistake in both books with LibreOffice and in the small book with formulas; in the LLR
 #: workbook (4,984 formulas, about 25 s a run with the formulas engine) formulas runs the first two.
-CASES = [(name, book, engine) for name in NAMES for book in ("small", "llr") for engine in ENGINES
+CASES = [pytest.param(name, book, "libreoffice", marks=LO.marks) if engine != "formulas" else (name, book, engine)
+         for name in NAMES for book in ("small", "llr") for engine in ENGINES
          if not (book == "llr" and engine == "formulas" and name not in NAMES[:2])]
 
 

@@ -23,6 +23,10 @@ from xl_stp.batch.patch import CELL
 from xl_stp.batch.run import regen_file, run_batch
 from xl_stp.cli.commands import app
 
+#: The pool, Dask and the command line are about many files, not big ones: the LLR workbook as it
+#: was before the template (1,161 formulas; tests/batch/golden), 5 s with the formulas engine, not 25.
+SMALL_LLR = Path(__file__).with_name("golden") / "llr_stp_2016.xlsx"
+
 
 def strip_results(xml: bytes, cells: set[str]) -> bytes:
     """A sheet's XML with the cached value and type of the given cells removed."""
@@ -150,7 +154,7 @@ def test_cli_regen_batch_report_and_exit_status(corpus, tmp_path):
     bad.write_bytes(b"not a zip")
     report = tmp_path / "report.json"
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["regen", str(corpus["xlsx"]), str(bad), str(LLR), "--out", str(out), "--engine", "formulas",
+    result = CliRunner().invoke(app, ["regen", str(corpus["xlsx"]), str(bad), str(SMALL_LLR), "--out", str(out), "--engine", "formulas",
                                       "--jobs", "2", "--report", str(report)])
     assert result.exit_code == 1
     assert "broken.xlsx: is not an Excel workbook" in result.output
@@ -179,7 +183,7 @@ def test_the_registry_travels_to_worker_processes(corpus, tmp_path):
     one gives."""
     again = pickle.loads(pickle.dumps(REGISTRY))
     assert sorted(again) == sorted(REGISTRY) and again.resolve("_xludf.stp_gap").name == "STP_GAP"
-    files = [corpus["xlsx"], LLR]
+    files = [corpus["xlsx"], SMALL_LLR]
     one = run_batch(files, REGISTRY, out_dir=str(tmp_path / "one"), in_place=False, engine="formulas", jobs=1)
     two = run_batch(files, REGISTRY, out_dir=str(tmp_path / "two"), in_place=False, engine="formulas", jobs=2)
     assert [r.status for r in two] == ["ok", "ok"]
@@ -190,7 +194,7 @@ def test_dask_scheduler_runs_the_same_job(corpus, tmp_path):
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        results = run_batch([corpus["xlsx"], LLR], REGISTRY, out_dir=str(tmp_path), in_place=False, engine="formulas",
+        results = run_batch([corpus["xlsx"], SMALL_LLR], REGISTRY, out_dir=str(tmp_path), in_place=False, engine="formulas",
                             scheduler=cluster.scheduler_address)
     assert [r.status for r in results] == ["ok", "ok"]
     assert results[0].values_changed == 30 and results[1].values_changed == 0
