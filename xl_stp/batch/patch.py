@@ -205,11 +205,12 @@ def patch(src: Package | Path | str, dst: Path | str, values: Mapping[str, Mappi
     _check_folder(dst.parent)
     with opened(src, limits) as pkg:
         pkg.begin_pass()
+        tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.xl-stp-{os.getpid()}-", suffix=".tmp", dir=dst.parent)
-        except OSError as e:
-            raise WorkbookError(f"cannot write to the output folder {dst.parent} ({e.strerror or e})") from None
-        try:
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.xl-stp-{os.getpid()}-", suffix=".tmp", dir=dst.parent)
+            except OSError as e:
+                raise WorkbookError(f"cannot write to the output folder {dst.parent} ({e.strerror or e})") from None
             with _open_output(fd) as raw:
                 _write_package(pkg, raw, values, fast_sheets, report)
                 raw.flush()
@@ -218,13 +219,14 @@ def patch(src: Package | Path | str, dst: Path | str, values: Mapping[str, Mappi
             os.chmod(tmp, mode)
             os.replace(tmp, dst)
         except OSError as e:
-            Path(tmp).unlink(missing_ok=True)
+            Path(tmp).unlink(missing_ok=True)  # (tmp is set: mkstemp's own OSError is a WorkbookError above)
             if e.errno == errno.ENOSPC:
                 raise WorkbookError(f"the disk filled up while writing {dst}; nothing was written"
                                     + (" and the original is unchanged" if dst == pkg.path else "")) from None
             raise WorkbookError(f"cannot write {dst} ({e.strerror or e}); nothing was written") from None
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
             raise
     report.written = dst
     return report

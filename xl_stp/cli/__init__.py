@@ -37,7 +37,11 @@ def _command(argv: list[str]) -> str:
 
 def _stop(signum, _frame) -> None:
     """SIGTERM ends the run like Ctrl-C: temporary files are removed, finished outputs stay, originals
-    are untouched."""
+    are untouched. A second SIGTERM (a pool worker gets one from the group, then another as the
+    pool shuts down) is ignored, so that it cannot cut the removal short."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
