@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import traceback
 import typing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .engines import Registry
+from . import cells, formula
+from .engines import EngineRefused, Registry
+from .package import WorkbookError
+
+
+@contextlib.contextmanager
+def failures_recorded(result: Any, debug: bool = False) -> Iterator[None]:
+    """Run one workbook's task so that it never raises: a failure becomes ``result.error``, one
+    line (an engine's refusal lists its cells in ``result.problems``; the traceback of an internal
+    error only with ``debug``); what the workbook asked the caches for is not kept for the next."""
+    try:
+        yield
+    except EngineRefused as e:
+        result.error = str(e)
+        result.problems.extend(str(p) for p in e.problems[1:])
+    except WorkbookError as e:
+        result.error = str(e)
+    except MemoryError:
+        result.error = "ran out of memory; the workbook is too large for this machine's limits"
+    except Exception as e:  # an internal error: one line, the traceback only with --debug
+        result.error = f"internal error ({type(e).__name__}: {e})" + (f"\n{traceback.format_exc()}" if debug else "")
+    finally:
+        cells.clear_caches()
+        formula.clear_caches()
 
 def execute(task: Callable[..., Any], paths: list[Path], registry: Registry, kwargs: dict, jobs: int,
             scheduler: str | None) -> Iterator[tuple[int, Any]]:

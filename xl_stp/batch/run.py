@@ -12,17 +12,15 @@ import fcntl
 import glob
 import os
 import time
-import traceback
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import cells, formula
 from .diagnose import diagnose
 from .diagnose import failed as call_failed
-from .engines import Engine, EngineRefused, Registry, get_engine, other_engine
+from .engines import Engine, Registry, get_engine, other_engine
 from .package import Limits, Package, TooManyFormulas, WorkbookError
-from .parallel import execute
+from .parallel import execute, failures_recorded
 from .patch import PatchReport, patch, remove_stale_temps
 from .recalc import Graph, guard_meaning, select
 from .verify import compare
@@ -147,7 +145,7 @@ def regen_file(path: str | Path, registry: Registry, out_dir: str | Path | None 
     start = time.perf_counter()
     path = Path(path)
     result = FileResult(path=str(path))
-    try:
+    with failures_recorded(result, debug):
         dst = _destination(path, out_dir, in_place)
         eng = get_engine(engine)
         result.engine = eng.name
@@ -158,18 +156,6 @@ def regen_file(path: str | Path, registry: Registry, out_dir: str | Path | None 
         result.charts = list(report.charts)
         result.output = str(dst)
         result.status = INPUTS if any(p["severity"] == "error" for p in result.inputs) else OK
-    except EngineRefused as e:
-        result.error = str(e)
-        result.problems.extend(str(p) for p in e.problems[1:])
-    except WorkbookError as e:
-        result.error = str(e)
-    except MemoryError:
-        result.error = "ran out of memory; the workbook is too large for this machine's limits"
-    except Exception as e:  # an internal error: one line, the traceback only with --debug
-        result.error = f"internal error ({type(e).__name__}: {e})" + (f"\n{traceback.format_exc()}" if debug else "")
-    finally:
-        cells.clear_caches()  # what this workbook asked for is not kept for the next
-        formula.clear_caches()
     result.seconds = time.perf_counter() - start
     return result
 
@@ -202,8 +188,7 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     eng.prepare(readable)
     ref_problems, keep = sc.reference_problems()
     graph = None if everything else Graph(sc)  # while LibreOffice loads the workbook
-    if hasattr(eng, "candidates"):  # the fused engine: only cells that may be written are worth a second engine
-        eng.candidates = None if graph is None else graph.reachable_from_seeds()
+    eng.limit_to(None if graph is None else graph.reachable_from_seeds())
     computed = eng.compute(readable, registry, sc)
     if computed.engine:
         result.engine = computed.engine

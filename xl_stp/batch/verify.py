@@ -12,17 +12,15 @@ agreement figure.
 from __future__ import annotations
 
 import time
-import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from udfs.excel import decode_cached
 
-from . import cells, formula
-from .engines import EngineRefused, Registry, get_engine
+from .engines import Registry, get_engine
 from .package import Limits, Package, WorkbookError
-from .parallel import execute
+from .parallel import execute, failures_recorded
 from .recalc import VOLATILE_CELL, Graph, agree
 from .scan import WorkbookScan, constants
 from .scan import scan as scan_workbook
@@ -140,7 +138,7 @@ def verify_file(path: str | Path, registry: Registry, engine: str = "auto", limi
     values Excel stored; never raises (``error`` says why a file could not be verified)."""
     start = time.perf_counter()
     result = VerifyResult(path=str(path))
-    try:
+    with failures_recorded(result, debug):
         if not Path(path).exists():
             raise WorkbookError("does not exist")
         eng = get_engine(engine)
@@ -156,22 +154,10 @@ def verify_file(path: str | Path, registry: Registry, engine: str = "auto", limi
                     computed = eng.compute(readable, registry, sc)
                 finally:
                     eng.release()
-                found = compare(sc, computed.values, eng.name, engines=getattr(computed, "engines", None))
+                found = compare(sc, computed.values, eng.name, engines=computed.engines)
                 result.compared, result.agreed, result.left_out = found.compared, found.agreed, found.left_out
                 result.disagreements = [asdict(d) for d in found.disagreements]
                 result.problems = [str(p) for p in computed.problems]
-    except EngineRefused as e:
-        result.error = str(e)
-        result.problems.extend(str(p) for p in e.problems[1:])
-    except WorkbookError as e:
-        result.error = str(e)
-    except MemoryError:
-        result.error = "ran out of memory; the workbook is too large for this machine's limits"
-    except Exception as e:  # an internal error: one line, the traceback only with --debug
-        result.error = f"internal error ({type(e).__name__}: {e})" + (f"\n{traceback.format_exc()}" if debug else "")
-    finally:
-        cells.clear_caches()
-        formula.clear_caches()
     result.seconds = time.perf_counter() - start
     return result
 

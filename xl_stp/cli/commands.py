@@ -21,6 +21,10 @@ from . import needs
 from .common import EngineName, app, console, errors  # noqa: F401 (app: what xl-stp runs)
 
 PROBLEMS_SHOWN = 20
+#: The options regen and verify share.
+ENGINE = typer.Option(EngineName.auto, "--engine", help="auto: fused (LibreOffice, with formulas where it is the better "
+                      "judge) when LibreOffice is installed, else formulas")
+JOBS = typer.Option(0, "--jobs", "-j", help="Workbooks in parallel on local processes (default: one per core)")
 
 
 #: The help of ``xl-stp regen``, with its exit statuses (paragraphs: rich wraps each one).
@@ -45,8 +49,8 @@ def regen(
     paths: List[str] = typer.Argument(..., help="Workbooks (.xlsx, .xlsm), folders or glob patterns"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the regenerated workbooks into this folder"),
     in_place: bool = typer.Option(False, "--in-place", help="Replace each workbook (atomically, only once it is completely written)"),
-    engine: EngineName = typer.Option(EngineName.auto, "--engine", help="auto: fused (LibreOffice, with formulas where it is the better judge) when LibreOffice is installed, else formulas"),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Workbooks in parallel on local processes (default: one per core)"),
+    engine: EngineName = ENGINE,
+    jobs: int = JOBS,
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on a Dask distributed cluster at this address"),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a per-file report: .json or .csv"),
     cross_check: bool = typer.Option(False, "--cross-check", help="Compute with the second engine too and report disagreements"),
@@ -182,8 +186,8 @@ VERIFY_HELP = "\n\n".join([
 @app.command(help=VERIFY_HELP)
 def verify(
     paths: List[str] = typer.Argument(..., help="Workbooks (.xlsx, .xlsm), folders or glob patterns"),
-    engine: EngineName = typer.Option(EngineName.auto, "--engine", help="auto: fused (LibreOffice, with formulas where it is the better judge) when LibreOffice is installed, else formulas"),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Workbooks in parallel on local processes (default: one per core)"),
+    engine: EngineName = ENGINE,
+    jobs: int = JOBS,
     report: Optional[Path] = typer.Option(None, "--report", help="Write every disagreement: .json or .csv (one row a cell)"),
     show_all: bool = typer.Option(False, "--all", help="List every disagreement, not the first 20 of each file"),
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks of internal errors"),

@@ -37,7 +37,7 @@ class FusedEngine(Engine):
     def __init__(self, first: Engine):
         self.first = first
         self.max_formulas = first.max_formulas
-        #: The cells that will be written (None: every formula cell); set by the caller before compute.
+        #: The cells that will be written (None: every formula cell): :meth:`limit_to`.
         self.candidates: set[Key] | None = None
 
     def prepare(self, path: Path) -> None:
@@ -45,6 +45,9 @@ class FusedEngine(Engine):
 
     def release(self) -> None:
         self.first.release()
+
+    def limit_to(self, cells: set[Key] | None) -> None:
+        self.candidates = cells
 
     def trust_stored_values(self, yes: bool) -> None:
         self.first.trust_stored_values(yes)
