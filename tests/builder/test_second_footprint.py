@@ -395,3 +395,23 @@ def test_labels_follow_the_new_plan(regenerated, engine):
     words = {checks.cell(r, 2).value for r in range(8, checks.max_row + 1)}
     assert {"Northshire General reconfiguration", "Community funding (£m)", "Digital records"} <= words
     assert book["Cover"]["A1"].value == "Northshire and Dale STP 2018: finance and capital"
+
+
+def test_a_wrong_input_is_one_line_at_its_cell_and_every_total_over_it_an_error(template, tmp_path):
+    """A user's mistake in the second footprint: a capital cost typed as text ('4,000'). The report
+    has one line, at the input cell, counting what depends on it (the checks whose stated figure
+    comes through an expression and a guard are traced to it, not listed); the programme's row on
+    Outputs is #N/A, the other programmes keep their figures."""
+    path, cells = template
+    values = inputs({})
+    key = next(k for k, v in values.items() if isinstance(v, (int, float)) and v > 1000)
+    values[key] = f"{values[key]:,.0f}"
+    src = fill(path, cells, tmp_path / "nsd_text.xlsx", values)
+    r = regen_file(src, REGISTRY, out_dir=tmp_path / "out", engine="libreoffice" if lo_available() else "formulas")
+    ref = cells[key].split("!")[1].replace("$", "")
+    assert r.status == "inputs need fixing" and len(r.problems) == 1, r.problems[:5]
+    assert r.problems[0].startswith(f"Inputs!{ref} (") and f"'{values[key]}' is text; type it as a number" in r.problems[0]
+    assert r.problems[0].endswith("cells that depend on it")
+    out = openpyxl.load_workbook(r.output, data_only=True)["Outputs"]
+    rows = [[c.value for c in row[1:8]] for row in out.iter_rows(min_row=7, max_row=9)]
+    assert rows[0] == ["#N/A"] * 7 and all(isinstance(v, (int, float)) for v in rows[1] + rows[2])

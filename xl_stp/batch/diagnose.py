@@ -28,8 +28,9 @@ from typing import Any, Iterable
 
 from udfs.excel import is_error
 
-from .cells import CELL_NAME, bounds, column_index, column_letter, expand
+from .cells import CELL_NAME, area, bounds, column_index, column_letter, expand
 from .formula import references
+from .recalc import Parser
 from .scan import constants
 
 #: The prefix of a failed call's message (the registry's calling contract).
@@ -356,21 +357,28 @@ def _follows(scan: Any, failures: list[Call], places: list, values: dict, result
     tracer = None
     parent: list[int | None] = [None] * len(failures)
     for i, (c, (_argument, place)) in enumerate(zip(failures, places)):
-        if place is None:
-            continue
-        sheet, ref = place
-        errors = [(n, a) for n, a in results.inside(sheet, ref) if is_error(values.get(_actual(results, sheet), {}).get(n))]
-        if not errors:
-            continue
         if tracer is None:
             tracer = _Tracer(scan, results, anchors)
         found: set[int] = set()
-        for _n, a in errors:
-            found |= tracer.upstream(sheet, a)
+        if place is None:  # an expression argument holding an error: what the call's own formula reads
+            if not _FOUND_ERROR.search(c.message or ""):
+                continue
+            direct, children = tracer._children((c.sheet.upper(), c.cell))
+            found |= direct
+            for key, a in children:
+                found |= tracer.upstream(key, a)
+        else:
+            sheet, ref = place
+            errors = [(n, a) for n, a in results.inside(sheet, ref) if is_error(values.get(_actual(results, sheet), {}).get(n))]
+            for _n, a in errors:
+                found |= tracer.upstream(sheet, a)
         found.discard(i)
         if found:
             parent[i] = min(found)
     return parent
+
+
+_FOUND_ERROR = re.compile(r"found the error #")
 
 
 def _actual(results: _ResultCells, sheet: str) -> str:
@@ -383,6 +391,7 @@ class _Tracer:
 
     def __init__(self, scan: Any, results: _ResultCells, anchors: dict[tuple[str, str], int]):
         self.names = scan.names
+        self.parser = Parser(scan)
         self.results = results
         self.anchors = anchors
         self.memo: dict[tuple[str, str], frozenset[int]] = {}
@@ -416,6 +425,9 @@ class _Tracer:
     def _children(self, node: tuple[str, str]) -> tuple[set[int], list[tuple[str, str]]]:
         f = self.results.formulas.get(node)
         refs = references(f.text, _actual(self.results, node[0]), self.names) if f is not None else None
+        if refs is None and f is not None and f.text:  # names that are formulas (err_… = ROWS*COLUMNS-COUNT), as the graph reads them
+            reads = self.parser.reads(f.text, _actual(self.results, node[0]))
+            refs = [(r.sheet, area(r.c1, r.r1, r.c2, r.r2)) for r in reads.refs]
         direct: set[int] = set()
         children: list[tuple[str, str]] = []
         for sheet, ref in refs or ():

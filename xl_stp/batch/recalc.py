@@ -83,7 +83,7 @@ class _Reads:
     volatile: bool = False
 
 
-class _Parser:
+class Parser:
     """References of formula text, names followed (with a depth limit), sheets by their own names."""
 
     def __init__(self, scan: WorkbookScan):
@@ -232,7 +232,7 @@ class Graph:
     """Formula cells and what each reads; :meth:`dependents` of a node: the nodes that read any of its cells."""
 
     def __init__(self, scan: WorkbookScan, stp_spelled: Iterable[str] | None = None):
-        parser = _Parser(scan)
+        parser = Parser(scan)
         self.nodes: dict[Key, _Node] = {}
         self._small: dict[tuple[str, int, int], list[Key]] = {}
         large: dict[str, list[tuple[int, int, int, int, Key]]] = {}
@@ -252,7 +252,7 @@ class Graph:
                        for sheet, boxes in large.items()}
 
     @staticmethod
-    def _reads(parser: _Parser, f: FormulaCell, anchors: dict, sheet: str) -> tuple[_Reads, int, int]:
+    def _reads(parser: Parser, f: FormulaCell, anchors: dict, sheet: str) -> tuple[_Reads, int, int]:
         """What ``f`` reads, and the shift from the formula as written (a shared formula's anchor)."""
         if f.kind == "shared" and f.si is not None:
             if f.text is not None:
