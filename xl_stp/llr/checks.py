@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from ..core.reconcile import rounding_status
+from ..core.reconcile import MISMATCH, rounding_status  # noqa: F401 (the module docstring's example uses it)
 from .figures import (ACUTE_FUNDING_COLUMNS, ACUTE_SOURCES, CAPITAL_TABLES, COMMUNITY_CAPITAL_TABLES,
                       COMMUNITY_DISPOSAL_TABLES, COMMUNITY_FUNDING_COLUMNS, COMMUNITY_SCHEMES, COMMUNITY_SOURCES,
                       STRAND_2, UNIT, YEARS, Figures, Key, has_disposals, item_rows, stf_lines)
