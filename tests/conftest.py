@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import udfs.functions  # noqa: F401  as Excel imports it (xlwings' decorators applied), before a command line test
+
 #: What xl-stp and its engines name their temporary files and folders.
 OURS = ("xl-stp", ".xl-stp", "dask-scratch-space")
 

@@ -154,6 +154,9 @@ class Registry(Mapping[str, UDF]):
 
 
 REGISTRY = Registry()
+#: Apply xlwings' decorators to each function declared (``udfs.discover(excel=False)`` turns it off
+#: for the one import of a process that runs the functions outside Excel).
+DECORATE = True
 
 
 def _xlwings():
@@ -255,7 +258,7 @@ def udf(*args: Arg, returns: str, checks: Sequence[Check] = (), registry: Regist
             return run(values)[0]
 
         setattr(call, RUN_ATTRIBUTE, run)
-        xw = _xlwings()
+        xw = _xlwings() if DECORATE else None
         excel = call
         if xw is not None:
             for a in reversed(args):

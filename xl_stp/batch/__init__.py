@@ -9,10 +9,33 @@ one workbook, opening and checking it once; ``run_batch`` runs many, and ``xl-st
 command line (which passes ``udfs.discover()``).
 """
 
-from .package import Limits, WorkbookError
-from .patch import PatchReport, patch
-from .run import FileResult, expand_paths, regen_file, run_batch
-from .scan import WorkbookScan, scan
+import importlib
 
-__all__ = ["FileResult", "Limits", "PatchReport", "WorkbookError", "WorkbookScan", "expand_paths", "patch", "regen_file",
-           "run_batch", "scan"]
+#: What this package exports, and the module each comes from: imported when first used (PEP 562),
+#: so that importing one module below (the LibreOffice client, started first by the command line)
+#: does not import them all.
+_EXPORTS = {
+    "Limits": ".package",
+    "WorkbookError": ".package",
+    "PatchReport": ".patch",
+    "patch": ".patch",
+    "FileResult": ".run",
+    "expand_paths": ".run",
+    "regen_file": ".run",
+    "run_batch": ".run",
+    "WorkbookScan": ".scan",
+    "scan": ".scan",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -92,6 +92,24 @@ def as_excel(result: Any) -> Any:
     return result
 
 
+def fit_result(out: Any, target: str, keep_types: bool = False) -> list[list[Any]]:
+    """A result shaped to the range it fills, as Excel fills an array formula's range: one value
+    (a failed call's #VALUE! too) in every cell, one row repeated down, one column repeated across;
+    cells beyond a larger result #N/A."""
+    c1, r1, c2, r2 = bounds(target)
+    rows, cols = r2 - r1 + 1, c2 - c1 + 1
+    block = out if isinstance(out, list) else [[out]]
+    if block and all(isinstance(r, list) for r in block):
+        if len(block) == 1 and rows > 1:
+            block = block * rows
+        if block and all(len(r) == 1 for r in block) and cols > 1:
+            block = [r * cols for r in block]
+    fitted = [[(block[i][j] if i < len(block) and j < len(block[i]) else "#N/A") for j in range(cols)] for i in range(rows)]
+    if keep_types:
+        return fitted
+    return [[(float(v) if isinstance(v, bool) else ("" if v is None else v)) for v in row] for row in fitted]
+
+
 @dataclass
 class Call:
     """A call that failed or warned, with where it is: the STP_* cell (``cell``, the anchor of
@@ -539,5 +557,5 @@ class _Labels:
         return (self.order.get(sheet.upper(), len(self.order)), r, c)
 
 
-__all__ = ["Call", "FAILED", "InputProblem", "Outcome", "STP_ERROR", "as_excel", "call_of", "diagnose", "evaluate",
+__all__ = ["Call", "FAILED", "InputProblem", "Outcome", "STP_ERROR", "as_excel", "call_of", "diagnose", "evaluate", "fit_result",
            "failed"]

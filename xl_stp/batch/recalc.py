@@ -332,6 +332,7 @@ class Selection:
     values: dict[str, dict[str, Any]]
     reasons: Counter = field(default_factory=Counter)
     full: str | None = None  # why every formula cell was recomputed, or None
+    stored: dict[Key, Any] | None = field(default=None, repr=False)  # the file's values, decoded
 
     @property
     def recomputed(self) -> int:
@@ -356,46 +357,207 @@ def full_reason(scan: WorkbookScan, full: bool) -> str | None:
     return None
 
 
-def select(scan: WorkbookScan, values: Mapping[str, Mapping[str, Any]], full: bool = False,
-           graph: Graph | None = None) -> Selection:
-    """Of the ``values`` an engine computed, those Excel's semantics recompute (see the module)."""
+def select(scan: WorkbookScan, values: Mapping[str, Mapping[str, Any]], full: bool = False) -> Selection:
+    """Of the ``values`` an engine computed, those Excel's semantics recompute (see the module): the
+    seeds, and each cell whose value changed and that reads a cell whose value changed, down the
+    chain from a seed. Only the formulas of cells whose value changed are read (and array formulas,
+    which count as changed whenever they are recomputed): a workbook whose STP_* results stay as
+    stored costs no dependency graph. A cell downstream whose value came out as stored is left as
+    the file has it (the same value, its bytes untouched)."""
     why_full = full_reason(scan, full)
     if why_full:
         n = sum(len(v) for v in values.values())
         return Selection({s: dict(v) for s, v in values.items()}, Counter({FULL: n}), why_full)
-    graph = graph or Graph(scan)
-    stored = _stored(scan)
-    chosen: dict[Key, str] = dict(graph.seeds())
-    queue = deque(chosen)
-    anything_changed = False
-    while queue:
-        key = queue.popleft()
-        node = graph.nodes[key]
-        if not _changed(node, values, stored):
-            continue
-        if not anything_changed:
-            anything_changed = True
-            for k in graph.everything:
+    return _Changes(scan, values).selection()
+
+
+class _Changes:
+    """The seeds and the candidates (non-seed cells whose value changed, and array formulas) of one
+    regeneration; the candidates' formulas are read to find which of them follow from a seed."""
+
+    def __init__(self, scan: WorkbookScan, values: Mapping[str, Mapping[str, Any]]):
+        self.scan, self.values, self.stored = scan, values, stored_values(scan)
+        self.parser = Parser(scan)
+        self.volatile_names = volatile_names(scan)
+        self.seeds: dict[Key, str] = {}
+        self.nodes: dict[Key, tuple[tuple[int, int, int, int], tuple[str, ...]]] = {}  # key -> area, cells
+        self.candidates: dict[Key, _Reads] = {}
+        self.shifts: dict[Key, tuple[int, int]] = {}
+        for s in scan.sheets:
+            self._sheet(s)
+
+    def _sheet(self, s) -> None:
+        masters: dict[str, FormulaCell] = {}
+        for f in s.formulas:
+            if f.kind == "shared" and f.si is not None and f.text is not None:
+                masters[f.si] = f
+            text = f.text if f.text is not None else getattr(masters.get(f.si or ""), "text", None)
+            key = (s.name, f.ref)
+            array = f.kind == "array" and f.array_ref and ":" in f.array_ref
+            reason = self._seed_reason(f, text, s.name)
+            if reason is None and not array and not self._differs(key):
+                continue
+            target = f.array_ref if array else f.ref
+            self.nodes[key] = (bounds(target), tuple(expand(target)) if array else (f.ref,))
+            if reason is not None:
+                self.seeds[key] = reason
+                continue
+            self.candidates[key] = self._reads(f, text, masters, s.name)
+
+    def _seed_reason(self, f: FormulaCell, text: str | None, sheet: str) -> str | None:
+        if f.text is not None and f.stp_spellings:
+            return STP
+        if text is not None and self._volatile(text, sheet):
+            return VOLATILE_CELL
+        if f.cached is None:
+            return NO_VALUE
+        return None
+
+    def _volatile(self, text: str, sheet: str) -> bool:
+        """Calls a volatile function, directly or through a name (the text tells which to read)."""
+        if not mentions_volatile(text, self.volatile_names):
+            return False
+        return self.parser.reads(text, sheet).volatile
+
+    def _differs(self, key: Key) -> bool:
+        got = self.values.get(key[0], {})
+        if key[1] not in got:
+            return False
+        return key not in self.stored or not same_value(got[key[1]], self.stored[key])
+
+    def _reads(self, f: FormulaCell, text: str | None, masters: dict, sheet: str) -> _Reads:
+        if text is None:
+            return _Reads(unknown=True)
+        reads = self.parser.reads(text, sheet)
+        master = masters.get(f.si or "") if f.kind == "shared" else None
+        if master is not None and master is not f:
+            (c0, r0), (c, r) = _coords(master.ref), _coords(f.ref)
+            self.shifts[(sheet, f.ref)] = (c - c0, r - r0)
+        return reads
+
+    def _changed(self, key: Key) -> bool:
+        cells = self.nodes[key][1]
+        return len(cells) > 1 or self._differs(key)
+
+    def selection(self) -> Selection:
+        chosen: dict[Key, str] = dict(self.seeds)
+        queue = deque(k for k in self.seeds if self._changed(k))
+        if queue:  # something changed: what reads something not pinned down follows
+            for k, reads in self.candidates.items():
+                if reads.unknown:
+                    chosen[k] = DOWNSTREAM
+                    if self._changed(k):
+                        queue.append(k)
+        index = _Index(self)
+        while queue:
+            for k in index.readers(queue.popleft()):
                 if k not in chosen:
                     chosen[k] = DOWNSTREAM
-                    queue.append(k)
-        for d in graph.dependents(key):
-            if d not in chosen:
-                chosen[d] = DOWNSTREAM
-                queue.append(d)
-    out: dict[str, dict[str, Any]] = {}
-    reasons: Counter = Counter()
-    for key, why in chosen.items():
-        node = graph.nodes[key]
-        got = values.get(key[0], {})
-        for cell in node.cells:
-            if cell in got:
-                out.setdefault(key[0], {})[cell] = got[cell]
-                reasons[why] += 1
-    return Selection(out, reasons)
+                    if self._changed(k):
+                        queue.append(k)
+        out: dict[str, dict[str, Any]] = {}
+        reasons: Counter = Counter()
+        for key, why in chosen.items():
+            got = self.values.get(key[0], {})
+            for cell in self.nodes[key][1]:
+                if cell in got:
+                    out.setdefault(key[0], {})[cell] = got[cell]
+                    reasons[why] += 1
+        return Selection(out, reasons, stored=self.stored)
 
 
-def _stored(scan: WorkbookScan) -> dict[Key, Any]:
+class _Index:
+    """The candidates by the cells they read: :meth:`readers` of a node, the candidates that read
+    any cell of it."""
+
+    def __init__(self, changes: _Changes):
+        self.changes = changes
+        self.small: dict[tuple[str, int, int], list[Key]] = {}
+        self.large: dict[str, list[tuple[int, int, int, int, Key]]] = {}
+        for key, reads in changes.candidates.items():
+            dc, dr = changes.shifts.get(key, (0, 0))
+            for ref in reads.refs:
+                sheet, c1, r1, c2, r2 = ref.shifted(dc, dr)
+                if (c2 - c1 + 1) * (r2 - r1 + 1) <= _SMALL:
+                    for r in range(r1, r2 + 1):
+                        for c in range(c1, c2 + 1):
+                            self.small.setdefault((sheet, c, r), []).append(key)
+                else:
+                    self.large.setdefault(sheet, []).append((c1, r1, c2, r2, key))
+
+    def readers(self, key: Key) -> set[Key]:
+        (c1, r1, c2, r2), _cells = self.changes.nodes[key]
+        sheet = key[0]
+        out: set[Key] = set()
+        if (c2 - c1 + 1) * (r2 - r1 + 1) <= 4 * _SMALL:
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    out.update(self.small.get((sheet, c, r), ()))
+        else:
+            for (s, c, r), keys in self.small.items():
+                if s == sheet and c1 <= c <= c2 and r1 <= r <= r2:
+                    out.update(keys)
+        for b1, b2, b3, b4, k in self.large.get(sheet, ()):
+            if b1 <= c2 and b3 >= c1 and b2 <= r2 and b4 >= r1:
+                out.add(k)
+        out.discard(key)
+        return out
+
+
+def volatile_names(scan: WorkbookScan) -> set[str]:
+    """The defined names (upper case) whose formula calls a volatile function, directly or
+    through another such name."""
+    formulas: dict[str, str] = {k.upper(): v for k, v in scan.names.items()}
+    for (_sheet, k), v in scan.sheet_names.items():
+        formulas.setdefault(k.upper(), v)
+    found = {k for k, v in formulas.items() if _VOLATILE_CALL.search(v or "")}
+    for _ in range(8):
+        more = {k for k, v in formulas.items() if k not in found and found.intersection(_WORD.findall((v or "").upper()))}
+        if not more:
+            break
+        found |= more
+    return found
+
+
+_VOLATILE_CALL = re.compile(r"(?<![\w.])(?:_xlfn\.)?(?:%s)\s*\(" % "|".join(sorted(VOLATILE)), re.IGNORECASE)
+_WORD = re.compile(r"[A-Z_\\][\w.\\]*")
+
+
+def written_cells(scan: WorkbookScan, values: Mapping[str, Mapping[str, Any]]) -> set[Key]:
+    """Every cell :func:`select` may write (a superset, found without reading formulas): STP_*
+    cells, cells whose text calls a volatile function or names a volatile name, unstored cells,
+    array formulas, and the cells whose value is not the one stored."""
+    stored = stored_values(scan)
+    named = volatile_names(scan)
+    out: set[Key] = set()
+    for s in scan.sheets:
+        got = values.get(s.name, {})
+        masters: dict[str, str] = {}
+        for f in s.formulas:
+            if f.kind == "shared" and f.si is not None and f.text is not None:
+                masters[f.si] = f.text
+            key = (s.name, f.ref)
+            text = f.text if f.text is not None else masters.get(f.si or "", "")
+            if (f.cached is None or f.kind == "array" or f.stp_spellings or mentions_volatile(text, named)
+                    or (f.ref in got and (key not in stored or not same_value(got[f.ref], stored[key])))):
+                out.add(key)
+    return out
+
+
+def mentions_volatile(text: str, named: set[str]) -> bool:
+    """The text may call a volatile function, directly or through one of the ``named`` names
+    (:func:`volatile_names`); read it to be sure."""
+    return bool(_VOLATILE_CALL.search(text) or (named and named.intersection(_WORD.findall(text.upper()))))
+
+
+def stored_values(scan: WorkbookScan) -> dict[Key, Any]:
+    """The value each formula cell stores, decoded (once per scan)."""
+    if scan._stored is None:
+        scan._stored = _decode_stored(scan)
+    return scan._stored
+
+
+def _decode_stored(scan: WorkbookScan) -> dict[Key, Any]:
     out: dict[Key, Any] = {}
     for s in scan.sheets:
         for f in s.formulas:
@@ -453,7 +615,7 @@ def guard_meaning(scan: WorkbookScan, selection: Selection, graph: Graph | None 
     recalculation stores no values of its own (placeholders): only the kept cells are listed.
     ``kept``: cells that already keep their stored value (links to other workbooks): a cell whose
     new error comes only from them keeps its value too."""
-    stored = _stored(scan)
+    stored = selection.stored if selection.stored is not None else stored_values(scan)
     new = [((sheet, cell), v) for sheet, cells in selection.values.items() for cell, v in cells.items()]
     turned = {k: v for k, v in new if is_error(v) and k in stored and not is_error(stored[k]) and stored[k] not in (None, "")}
     out = Meaning()

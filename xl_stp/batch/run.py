@@ -22,9 +22,10 @@ from .engines import Engine, Registry, get_engine, other_engine
 from .package import Limits, Package, TooManyFormulas, WorkbookError
 from .parallel import execute, failures_recorded
 from .patch import PatchReport, patch, remove_stale_temps
-from .recalc import Graph, guard_meaning, select
+from .recalc import guard_meaning, select
 from .verify import compare
 from .scan import WorkbookScan, scan
+from .settled import SETTLED, settled
 
 SUFFIXES = (".xlsx", ".xlsm")
 
@@ -183,12 +184,15 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
         result.recalc = "no formula cells: nothing to recompute"
         return patch(pkg, dst, {}, fast_sheets=sc.fast_sheets())
     everything = full or sc.full_calc_on_load  # every formula cell is recomputed: no graph needed
+    quiet = None if everything else settled(sc, registry, pkg)
+    if quiet is not None:  # nothing changed: the file as it is, no engine
+        result.recomputed, result.recalc = quiet.recomputed, f"{quiet.describe()}: {SETTLED}"
+        result.problems.extend(str(p) for p in sc.reference_problems()[0])
+        return patch(pkg, dst, {}, fast_sheets=sc.fast_sheets())  # every value as stored: the file as it is
     eng.trust_stored_values(not everything)
     readable = pkg.readable_path()  # the file itself, or a copy with its parts under their real names
     eng.prepare(readable)
     ref_problems, keep = sc.reference_problems()
-    graph = None if everything else Graph(sc)  # while LibreOffice loads the workbook
-    eng.limit_to(None if graph is None else graph.reachable_from_seeds())
     computed = eng.compute(readable, registry, sc)
     if computed.engine:
         result.engine = computed.engine
@@ -197,9 +201,9 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     if full and not sc.full_calc_on_load:  # every cell recomputed, against values Excel stored: how far they agree
         found = compare(sc, computed.values, eng.name, engines=computed.engines)
         result.agreement, result.disagreements = found.share, len(found.disagreements)
-    chosen = select(sc, computed.values, full=full, graph=graph)
+    chosen = select(sc, computed.values, full=full)
     failed = [(c.sheet, c.cell) for c in computed.calls if call_failed(c.outcome.result)]
-    meaning = guard_meaning(sc, chosen, graph, failed, reported={(p.sheet, p.cell) for p in ref_problems}, kept=keep)
+    meaning = guard_meaning(sc, chosen, None, failed, reported={(p.sheet, p.cell) for p in ref_problems}, kept=keep)
     result.recomputed, result.recalc = chosen.recomputed, chosen.describe()
     inputs = diagnose(sc, computed.calls, computed.values, pkg)  # first: the cells the user typed in
     result.inputs = [p.as_dict() for p in inputs]

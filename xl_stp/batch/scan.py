@@ -70,6 +70,8 @@ class WorkbookScan:
     all_sheet_names: list[str] = field(default_factory=list)  # worksheets and chart sheets
     link_targets: dict[int, str] = field(default_factory=dict)  # external link number -> the file it points at
     _stp: list[FormulaCell] | None = field(default=None, repr=False)
+    #: (sheet, cell) -> the value each formula cell stores, decoded once (:func:`..recalc.stored_values`).
+    _stored: dict | None = field(default=None, repr=False, compare=False)
     #: The open package the scan read, while its reader (regen_file) holds it open; None when the
     #: scan opened the file itself. Engines read input cells through it (:func:`constants`).
     package: Package | None = field(default=None, repr=False, compare=False)

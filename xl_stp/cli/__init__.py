@@ -35,6 +35,28 @@ def _command(argv: list[str]) -> str:
     return next((a for a in argv if not a.startswith("-")), "")
 
 
+#: Commands that compute workbooks, and so may need LibreOffice.
+COMPUTING = ("regen", "verify", "scenarios")
+
+
+def _start_libreoffice_early(argv: list[str]) -> None:
+    """For a command that computes workbooks with LibreOffice, start it now, so that it starts
+    while Python imports the command's modules and reads the workbook (about 0.3 s of each
+    one-shot run): nothing for other commands, for ``--engine formulas`` or ``--help``, or when
+    LibreOffice is not installed (the command then chooses its engine as always)."""
+    if _command(argv) not in COMPUTING or "--help" in argv:
+        return
+    engine = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--engine"), None)
+    engine = next((a.split("=", 1)[1] for a in argv if a.startswith("--engine=")), engine)
+    if engine == "formulas":
+        return
+    try:
+        from xl_stp.batch.engines.libreoffice.client import start
+    except ImportError:
+        return  # the command says which extra is missing
+    start()
+
+
 def _stop(signum, _frame) -> None:
     """SIGTERM ends the run like Ctrl-C: temporary files are removed, finished outputs stay, originals
     are untouched. A second SIGTERM (a pool worker gets one from the group, then another as the
@@ -49,6 +71,7 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _stop)
+    _start_libreoffice_early(sys.argv[1:])
     try:
         from .commands import app
     except ModuleNotFoundError as e:

@@ -92,7 +92,7 @@ def regen(
         def done(r):
             progress.update(task, advance=1, description=Path(r.path).name)
 
-        results = run_batch(files, discover(), out_dir=str(out) if out else None, in_place=in_place, engine=engine.value,
+        results = run_batch(files, discover(excel=False), out_dir=str(out) if out else None, in_place=in_place, engine=engine.value,
                             jobs=jobs, scheduler=scheduler, cross_check=cross_check, limits=limits, debug=debug, on_done=done,
                             full=full)
     _summary(results)
@@ -210,7 +210,7 @@ def verify(
     with Progress(TextColumn("[bold]verify"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=errors, transient=True) as progress:
         task = progress.add_task("", total=len(files))
-        results = verify_batch(files, discover(), engine=engine.value, jobs=jobs, debug=debug,
+        results = verify_batch(files, discover(excel=False), engine=engine.value, jobs=jobs, debug=debug,
                                on_done=lambda r: progress.update(task, advance=1, description=Path(r.path).name))
     _verify_summary(results)
     for r in results:
@@ -280,7 +280,7 @@ def functions() -> None:
     """List the STP_* functions (the one registry that Excel and the batch engine use)."""
     from udfs import discover
 
-    REGISTRY = discover()
+    REGISTRY = discover(excel=False)
     t = Table(title="STP_* functions")
     t.add_column("function")
     t.add_column("returns")

@@ -76,7 +76,7 @@ def scenarios(
         book = Book(workbook)
         groups = run.outputs(book, _output_refs(book, outputs))
         if vary:
-            raise typer.Exit(_sensitivity(book, groups, vary, steps, breakeven_of, target, out, engine.value, discover()))
+            raise typer.Exit(_sensitivity(book, groups, vary, steps, breakeven_of, target, out, engine.value, discover(excel=False)))
         found = _scenarios(book, scenarios_file, definitions)
     except definitions.ScenarioError as e:
         for p in e.problems:
@@ -87,7 +87,7 @@ def scenarios(
         errors.print(f"xl-stp scenarios: {escape(str(workbook))}: {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     folder = out or Path(f"{workbook.stem}-scenarios")
-    cmp = _run_all(book, found, groups, engine.value, folder if keep_workbooks else None, jobs, scheduler, run, discover())
+    cmp = _run_all(book, found, groups, engine.value, folder if keep_workbooks else None, jobs, scheduler, run, discover(excel=False))
     _print_table(cmp)
     written = compare.write_comparison(cmp, folder / f"{workbook.stem}-scenarios.xlsx", total, title=f"{workbook.name}: scenarios")
     console.print(f"comparison workbook: {escape(str(written))}", highlight=False)

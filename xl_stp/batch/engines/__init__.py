@@ -3,9 +3,32 @@ LibreOffice engine (:mod:`.libreoffice`); the one place an engine is chosen is :
 
 from __future__ import annotations
 
-from .base import Computed, Engine, EngineRefused, Registry, Unsupported
-from .formulas import FormulasEngine
-from .select import get_engine, libreoffice_available, other_engine
+import importlib
 
-__all__ = ["Computed", "Engine", "EngineRefused", "FormulasEngine", "Registry", "Unsupported", "get_engine",
-           "libreoffice_available", "other_engine"]
+#: What this package exports, and the module each comes from: imported when first used (PEP 562),
+#: so that importing one module below (the LibreOffice client, started first by the command line)
+#: does not import them all.
+_EXPORTS = {
+    "Computed": ".base",
+    "Engine": ".base",
+    "EngineRefused": ".base",
+    "Registry": ".base",
+    "Unsupported": ".base",
+    "FormulasEngine": ".formulas",
+    "get_engine": ".select",
+    "libreoffice_available": ".select",
+    "other_engine": ".select",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -118,11 +118,6 @@ class Engine(ABC):
     def release(self) -> None:
         """Drop whatever :meth:`prepare` started (a workbook that failed before it was computed)."""
 
-    def limit_to(self, cells: "set[tuple[str, str]] | None") -> None:
-        """Told before :meth:`compute`: the only cells whose values will be written, (sheet, cell)
-        (None: every formula cell). An engine may spend less on the rest; the values it returns for
-        them are not used."""
-
     def trust_stored_values(self, yes: bool) -> None:
         """Told before :meth:`prepare`: the values the workbook stores are Excel's and only dirty
         cells will be written (default mode), so an engine may keep the stored values of the rest

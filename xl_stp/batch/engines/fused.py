@@ -17,15 +17,17 @@ LibreOffice answers stand and the report says which cells could not be checked.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from pathlib import Path
 from typing import Any
 
 from ..package import WorkbookError
-from ..recalc import Graph, _operands, agree
+from ..recalc import Graph, _operands, agree, written_cells
 from ..scan import WorkbookScan
 from .base import Computed, Engine, EngineRefused, Registry, Unsupported
 from .formulas import FormulasEngine
+from . import policy
 from .policy import prefers_formulas
 
 Key = tuple[str, str]
@@ -37,8 +39,8 @@ class FusedEngine(Engine):
     def __init__(self, first: Engine):
         self.first = first
         self.max_formulas = first.max_formulas
-        #: The cells that will be written (None: every formula cell): :meth:`limit_to`.
-        self.candidates: set[Key] | None = None
+        #: Default mode (Excel's semantics): only cells whose value changed, and the seeds, are written.
+        self.trusting = False
 
     def prepare(self, path: Path) -> None:
         self.first.prepare(path)
@@ -46,10 +48,8 @@ class FusedEngine(Engine):
     def release(self) -> None:
         self.first.release()
 
-    def limit_to(self, cells: set[Key] | None) -> None:
-        self.candidates = cells
-
     def trust_stored_values(self, yes: bool) -> None:
+        self.trusting = yes
         self.first.trust_stored_values(yes)
 
     def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed:
@@ -84,20 +84,26 @@ class FusedEngine(Engine):
     def _wanted(self, scan: WorkbookScan, first: dict[str, dict[str, Any]]) -> dict[Key, str]:
         """Cells the formulas engine should judge, each with the reason."""
         out: dict[Key, str] = {}
+        written = written_cells(scan, first) if self.trusting else None
+        # a call of a function the policy gives to formulas, as the text may spell it (then read properly)
+        policy_call = re.compile("(?:%s)\\s*\\(" % "|".join(map(re.escape, sorted(policy.PREFER_FORMULAS))), re.IGNORECASE)
         for s in scan.sheets:
             got = first.get(s.name, {})
             anchors: dict[str, str] = {}
             for f in s.formulas:
-                if self.candidates is not None and (s.name, f.ref) not in self.candidates:
-                    continue
                 text = f.text if f.text is not None else anchors.get(f.si or "", "")
                 if f.kind == "shared" and f.text is not None and f.si is not None:
                     anchors[f.si] = f.text
-                found = _operands(text or "")
-                names = {n.upper().removeprefix("_XLFN.") for n in (found[1] if found else ())}
+                if written is not None and (s.name, f.ref) not in written:
+                    continue
                 if str(got.get(f.ref, "")).upper() == "#NAME?":
                     out[(s.name, f.ref)] = "LibreOffice does not know a function it calls"
-                elif names and prefers_formulas(names):
+                    continue
+                if not policy_call.search(text or ""):
+                    continue  # calls no function the policy gives to formulas (read first, cheaply)
+                found = _operands(text or "")
+                names = {n.upper().removeprefix("_XLFN.") for n in (found[1] if found else ())}
+                if names and prefers_formulas(names):
                     out[(s.name, f.ref)] = "the policy gives " + ", ".join(sorted(prefers_formulas(names))) + " to formulas"
         return out
 

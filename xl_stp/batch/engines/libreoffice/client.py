@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import hashlib
 import json
 import os
 import select
@@ -31,13 +32,42 @@ QUIT_TIMEOUT = 20.0
 
 @functools.lru_cache(maxsize=1)
 def available() -> bool:
-    """LibreOffice and Debian's UNO bridge are installed (checked once per process)."""
-    if not (shutil.which("soffice") and os.path.exists(SYSTEM_PYTHON)):
+    """LibreOffice and Debian's UNO bridge are installed (checked once per process, and by starting
+    a Python once per installation: :func:`_uno_marker`)."""
+    soffice = shutil.which("soffice")
+    if not (soffice and os.path.exists(SYSTEM_PYTHON)):
         return False
+    marker = _uno_marker(soffice)
+    if marker is not None and marker.exists():
+        return True  # checked before, on this very installation
     try:
-        return subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True, timeout=30).returncode == 0
+        ok = subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True, timeout=30).returncode == 0
     except Exception:
         return False
+    if ok and marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # checked again next time
+    return ok
+
+
+def _uno_marker(soffice: str) -> Path | None:
+    """A file in xl-stp's cache (where the worker keeps its prepared profile) that says the UNO
+    bridge imported under this Python with this LibreOffice, so that a command does not start a
+    Python to find out again (about 0.1 s): named by the programs' paths and times and the time of
+    Debian's folder of Python packages, so that installing or removing either makes a new check."""
+    parts = []
+    for path in (SYSTEM_PYTHON, soffice, "/usr/lib/python3/dist-packages"):
+        try:
+            real = os.path.realpath(path)
+            parts.append(f"{real} {os.stat(real).st_mtime_ns}")
+        except OSError:
+            parts.append(path)
+    base = os.environ.get("XL_STP_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "xl-stp")
+    return Path(base) / f"uno-{hashlib.sha256(chr(10).join(parts).encode()).hexdigest()[:16]}"
 
 
 @functools.lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ from udfs.excel import as_argument, is_error
 
 from ...cells import CELL_NAME, SHEET_CELLS, bounds, column_index, column_letter, expand
 from ...diagnose import FAILED, as_excel, evaluate, failed
+from ...diagnose import fit_result as _fit
 from ...formula import code_and_strings, parse_arg, references  # noqa: F401 (parse_arg: where it was)
 from ...package import WorkbookError
 from ...scan import SheetScan, WorkbookScan, constants
@@ -97,24 +98,6 @@ def _set_arrays(w: Worker, plan: _Plan) -> None:
 
 
 # ---- results as LibreOffice takes them -------------------------------------------------------------
-
-def _fit(out: Any, target: str, keep_types: bool = False) -> list[list[Any]]:
-    """A result shaped to the range it fills, as Excel fills an array formula's range: one value
-    (a failed call's #VALUE! too) in every cell, one row repeated down, one column repeated across;
-    cells beyond a larger result #N/A."""
-    c1, r1, c2, r2 = bounds(target)
-    rows, cols = r2 - r1 + 1, c2 - c1 + 1
-    block = out if isinstance(out, list) else [[out]]
-    if block and all(isinstance(r, list) for r in block):
-        if len(block) == 1 and rows > 1:
-            block = block * rows
-        if block and all(len(r) == 1 for r in block) and cols > 1:
-            block = [r * cols for r in block]
-    fitted = [[(block[i][j] if i < len(block) and j < len(block[i]) else "#N/A") for j in range(cols)] for i in range(rows)]
-    if keep_types:
-        return fitted
-    return [[(float(v) if isinstance(v, bool) else ("" if v is None else v)) for v in row] for row in fitted]
-
 
 def _api_value(v: Any) -> str:
     """A value as a constant formula in LibreOffice's API syntax (locale-independent, typed)."""
