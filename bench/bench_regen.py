@@ -31,13 +31,15 @@ The goals (one table):
     disk cache; LibreOffice's prepared profile in the cache), against ``soffice --headless
     --convert-to xlsx`` of its native twin (the same model with native formulas where it calls
     STP_*), with a prepared profile of its own that recalculates on load as the worker's does
-    (LibreOffice's default profile would copy the stored values: shown too, for reference); also
-    the command with LibreOffice started before Python imports the functions (``client.start()``,
-    as the command line could do), and Python's start-up and imports alone;
+    (LibreOffice's default profile would copy the stored values: shown too, for reference); and
+    Python's start-up and imports alone (the command starts LibreOffice before its imports);
 (b) warm, the larger model: regen (libreoffice, fused) against native-only;
 (c) default mode on an Excel-saved-like copy of the larger model (regenerated once, then
     ``fullCalcOnLoad`` removed so that its stored values are trusted, as Excel's are): regen recomputes
-    the STP_* cells and what depends on a changed value; against native-only of the same file.
+    the STP_* cells and what depends on a changed value; against native-only of the same file. Its
+    STP_* results are the values stored, so nothing is dirty (:mod:`xl_stp.batch.settled`); (c')
+    shows the same file with the inputs of 1 scheme in 100 edited, where the engine recomputes what
+    depends on them.
 
 Then throughput of the local process pool on 1..1,000 small workbooks.
 """
@@ -115,12 +117,8 @@ print(json.dumps({"seconds": time.perf_counter() - t, "values": values}))
 '''
 
 
-#: The command with LibreOffice started first (``client.start()``), then the command line as usual:
-#: what ``xl-stp regen`` would do if it started the worker before importing the functions.
-EARLY = ("import sys; from xl_stp.batch.engines.libreoffice.client import start; start(); "
-         "from xl_stp.cli import main; sys.argv = ['xl-stp'] + sys.argv[1:]; main()")
 #: Python's start-up and the imports of ``xl-stp regen``, doing nothing else: a floor for (a).
-IMPORTS = ("from xl_stp.cli import commands; from udfs import discover; discover(); "
+IMPORTS = ("from xl_stp.cli import commands; from udfs import discover; discover(excel=False); "
            "from xl_stp.batch.run import regen_file, run_batch")
 
 
@@ -209,9 +207,9 @@ def convert(profile: Path, path: Path, out: Path) -> Callable[[], None]:
     return run
 
 
-def command(args: list[str], early: bool = False) -> Callable[[], None]:
+def command(args: list[str]) -> Callable[[], None]:
     """``xl-stp regen ARGS`` in a new process (``python -m xl_stp.cli``, as the console script runs it)."""
-    argv = [sys.executable, "-c", EARLY] if early else [sys.executable, "-m", "xl_stp.cli"]
+    argv = [sys.executable, "-m", "xl_stp.cli"]
 
     def run() -> None:
         res = subprocess.run(argv + args, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
@@ -229,7 +227,6 @@ def one_shot(model: Path, twin: Path, tmp: Path, repeat: int) -> dict[str, float
     legs = {
         "libreoffice": command(args + [str(out / "lo"), "--engine", "libreoffice"]),
         "auto": command(args + [str(out / "auto")]),
-        "early": command(args + [str(out / "early"), "--engine", "libreoffice"], early=True),
         "imports": lambda: subprocess.run([sys.executable, "-c", IMPORTS], cwd=ROOT, check=True, timeout=600),
         "convert": convert(recalc, twin, out / "convert"),
         "convert-default": convert(default, twin, out / "convert-default"),
@@ -339,26 +336,52 @@ def goals_table(small: tuple, large: tuple, a: dict, b: dict, c: tuple, repeat: 
     conv, lo_b = "soffice --convert-to, native twin", "LibreOffice native-only"
     row(f"(a) one-shot, cold: {small[0]}", "xl-stp regen --engine libreoffice", a["libreoffice"], conv, a["convert"], 1.5)
     row("", "xl-stp regen (auto: fused)", a["auto"], conv, a["convert"], 1.5)
-    row("", "the same, LibreOffice started first", a["early"], conv, a["convert"], 1.5)
     row("", "Python start-up and imports alone", a["imports"], conv, a["convert"])
     row("", "xl-stp regen --engine libreoffice", a["libreoffice"], "convert-to, default profile: no recalc", a["convert-default"])
     row(f"(b) warm: {large[0]}", "regen --engine libreoffice", b["lo"], lo_b, b["native"], 1.2)
     row("", "regen --engine fused", b["fused"], lo_b, b["native"], 1.2)
-    times, kept = c
-    for engine, key in (("libreoffice", "lo"), ("fused", "fused")):
-        r = kept[engine]
-        row("(c) default mode, Excel-saved-like" if key == "lo" else "", f"regen --engine {engine} ({r.recomputed:,} of "
-            f"{r.formula_cells:,} recomputed)", times[key], f"{lo_b}, same file", times["native"], 1)
+    for label, (times, kept) in zip(("(c) default mode, Excel-saved-like, STP_* results as stored",
+                                     "(c') the same file, inputs of 1 scheme in 100 edited"), c):
+        for engine, key in (("libreoffice", "lo"), ("fused", "fused")):
+            r = kept[engine]
+            row(label if key == "lo" else "", f"regen --engine {engine} ({r.recomputed:,} of "
+                f"{r.formula_cells:,} recomputed)", times[key], f"{lo_b}, same file", times["native"],
+                1 if label.startswith("(c)") else None)
     return table
 
 
-def excel_like_legs(path: Path, tmp: Path, repeat: int) -> tuple[dict, dict]:
-    """(c): default mode (Excel's semantics) on the Excel-saved-like copy, against native-only of it."""
+def excel_like_legs(path: Path, tmp: Path, repeat: int) -> list[tuple[dict, dict]]:
+    """(c): default mode (Excel's semantics) on the Excel-saved-like copy, against native-only of it:
+    its STP_* results are the values stored, so nothing is dirty; (c'): the same file with the
+    inputs of 1 scheme in 100 edited, so that their STP_* results and what depends on them change."""
     excel_like = excel_saved_like(path, tmp)
-    kept: dict = {}
-    legs = {"lo": regen_leg(excel_like, tmp / "out-c", "libreoffice", kept),
-            "fused": regen_leg(excel_like, tmp / "out-c", "fused", kept), "native": native_only(excel_like, tmp)}
-    return medians(legs, repeat), kept
+    out = []
+    for label, file in (("c", excel_like), ("c-edited", edited_inputs(excel_like, tmp, every=100))):
+        kept: dict = {}
+        legs = {"lo": regen_leg(file, tmp / f"out-{label}", "libreoffice", kept),
+                "fused": regen_leg(file, tmp / f"out-{label}", "fused", kept), "native": native_only(file, tmp)}
+        out.append((medians(legs, repeat), kept))
+    return out
+
+
+def edited_inputs(path: Path, tmp: Path, every: int) -> Path:
+    """A copy with the disposal input (Inputs!E) of one scheme in ``every`` changed, as a user edits
+    inputs in a file Excel saved (the stored values of the formulas are then stale)."""
+    dst = tmp / f"edited_{path.stem}.xlsx"
+    cell = re.compile(rb'(<c r="E(\d+)"[^>]*><v>)([^<]*)(</v>)')
+
+    def edit(m: re.Match) -> bytes:
+        row = int(m.group(2))
+        return m.group(0) if row % every else m.group(1) + str(float(m.group(3)) - 100).encode() + m.group(4)
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":  # Inputs
+                data, n = cell.subn(edit, data)
+                if not n:
+                    raise SystemExit("no input cell to edit in Inputs!E")
+            zout.writestr(info, data)
+    return dst
 
 
 def main() -> None:

@@ -9,9 +9,22 @@ One layer a folder, imports only downward (see the README's "How the code is lai
 - :mod:`xl_stp.builder` — builds the reference workbook and the template;
 - :mod:`xl_stp.cli` — the ``xl-stp`` command line, where the layers are wired together.
 
-The core's public names are re-exported here, so ``from xl_stp import capital_net`` works; importing
-``xl_stp`` imports nothing but the core.
+The core's public names are re-exported here, so ``from xl_stp import capital_net`` works. They
+are imported when first used (PEP 562): importing a module of another layer (the command line's
+LibreOffice client, which it starts before anything else) does not import the core and numpy.
 """
 
-from .core import *  # noqa: F401,F403
-from .core import __all__, __version__  # noqa: F401
+import importlib
+
+
+def __getattr__(name: str):
+    core = importlib.import_module(".core", __name__)
+    if name in ("__all__", "__version__") or name in core.__all__:
+        value = getattr(core, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(importlib.import_module(".core", __name__).__all__))

@@ -10,6 +10,8 @@ command line (which passes ``udfs.discover()``).
 """
 
 import importlib
+import sys
+import types
 
 #: What this package exports, and the module each comes from: imported when first used (PEP 562),
 #: so that importing one module below (the LibreOffice client, started first by the command line)
@@ -27,6 +29,20 @@ _EXPORTS = {
     "scan": ".scan",
 }
 __all__ = sorted(_EXPORTS)
+
+
+class _Package(types.ModuleType):
+    """This package, whose exports ``scan`` and ``patch`` share their names with the modules that
+    define them: when Python binds such a module here on importing it, the function takes the
+    name instead, as it did when this package imported its exports at once."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == "." + name and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

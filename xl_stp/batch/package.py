@@ -323,6 +323,12 @@ class Package:
             self._cache[key] = read()
         return self._cache[key]
 
+    def asks_full_calc(self) -> bool:
+        """The workbook asks for every formula to be recalculated when it is opened (calcPr
+        fullCalcOnLoad), as files written by programs that do not compute their formulas do."""
+        calc = self.workbook().find(f"{{{NS}}}calcPr")
+        return calc is not None and calc.get("fullCalcOnLoad") in ("1", "true")
+
     def workbook(self) -> Element:
         """xl/workbook.xml, parsed (read once)."""
         return self._cached("workbook", lambda: self.xml("xl/workbook.xml"))

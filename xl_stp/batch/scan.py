@@ -238,7 +238,7 @@ def _scan(pkg: Package, limits: Limits, keep: bool) -> WorkbookScan:
         external_links=sum(1 for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml")),
         iterative=calc is not None and calc.get("iterate") in ("1", "true"), has_vba="xl/vbaProject.bin" in names,
         all_sheet_names=all_sheet_names, link_targets=_link_targets(pkg), package=pkg if keep else None,
-        full_calc_on_load=calc is not None and calc.get("fullCalcOnLoad") in ("1", "true"),
+        full_calc_on_load=pkg.asks_full_calc(),
     )
 
 

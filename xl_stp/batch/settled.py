@@ -18,6 +18,7 @@ path reports it at the input cell).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -195,29 +196,31 @@ def _arithmetic_refs(text: str, sheet: str, names: dict[str, str]) -> list[tuple
     return out
 
 
+def _apply(out: list[float], op: str) -> bool:
+    """Apply ``op`` to the operands on top of ``out``; False where Excel's answer is not settled here."""
+    if op == "neg":
+        out.append(-out.pop())
+        return True
+    b, a = out.pop(), out.pop()
+    try:
+        r = _INFIX[op][1](a, b)
+    except (ZeroDivisionError, OverflowError):
+        return False
+    if not isinstance(r, float) or r != r or r in (float("inf"), float("-inf")):
+        return False
+    if op in "+-" and r != 0 and abs(r) <= 1e-14 * max(abs(a), abs(b)):
+        return False
+    out.append(r)
+    return True
+
+
 def _arithmetic(text: str, sheet: str, names: dict[str, str], value) -> float | None:
     """An arithmetic expression (see :func:`_arithmetic_refs`) worked out from the stored values as
     Excel would, or None for anything this does not settle: a cell that is not a number or blank,
     a division by zero, an overflow, a sum or difference within rounding of zero (Excel may show 0)."""
     out: list[float] = []
     ops: list[str] = []
-
-    def apply(op: str) -> bool:
-        if op == "neg":
-            out.append(-out.pop())
-            return True
-        b, a = out.pop(), out.pop()
-        try:
-            r = _INFIX[op][1](a, b)
-        except (ZeroDivisionError, OverflowError):
-            return False
-        if not isinstance(r, float) or r != r or r in (float("inf"), float("-inf")):
-            return False
-        if op in "+-" and r != 0 and abs(r) <= 1e-14 * max(abs(a), abs(b)):
-            return False
-        out.append(r)
-        return True
-
+    apply = functools.partial(_apply, out)
     toks = tokens(text)
     if toks is None:
         return None

@@ -55,6 +55,33 @@ def _start_libreoffice_early(argv: list[str]) -> None:
     except ImportError:
         return  # the command says which extra is missing
     start()
+    if _command(argv) == "regen":
+        _open_early(argv)
+
+
+def _open_early(argv: list[str]) -> None:
+    """``xl-stp regen`` of one workbook: once the package has passed its safety checks, have
+    LibreOffice load it (as the regeneration will: recalculating on load only for ``--full`` or a
+    file that asks for it) while Python imports the rest; the engine adopts that opening if the
+    file is unchanged when it gets there. Anything unusual (several files, a folder, a limit given,
+    a package that needs a private copy, a file that fails its checks): nothing, the run as always."""
+    from pathlib import Path
+
+    files = [a for a in argv if not a.startswith("-") and Path(a).suffix.lower() in (".xlsx", ".xlsm")]
+    if len(files) != 1 or not Path(files[0]).is_file() or any(a.startswith("--max-") for a in argv):
+        return
+    try:
+        from xl_stp.batch.engines.libreoffice.client import open_early
+        from xl_stp.batch.package import Package
+
+        with Package(Path(files[0])) as pkg:
+            pkg.check_prologs()
+            if pkg.readable_path() != pkg.path:
+                return
+            full = "--full" in argv or pkg.asks_full_calc()
+        open_early(str(Path(files[0]).resolve()), recalc=full)
+    except Exception:  # noqa: BLE001 - the run itself reports whatever this met
+        return
 
 
 def _stop(signum, _frame) -> None:

@@ -4,8 +4,9 @@ Two ways, the same answers:
 
 - **one loaded workbook** (LibreOffice): the workbook is read, scanned and loaded once; each
   scenario writes its input values into LibreOffice's copy (:meth:`LibreOfficeEngine.override`),
-  which recalculates only what depends on them (STP_* calls re-run), and the outputs are read
-  back; the next scenario puts the previous one's cells back as they were. The file never changes.
+  which recalculates only what depends on them (the STP_* calls the outputs depend on re-run, the
+  others wait), and only the outputs are read back; the next scenario puts the previous one's
+  cells back as they were. The file never changes.
 - **regenerated copies** (any engine, local processes or a Dask cluster, as ``xl-stp regen``): a
   copy of the workbook with the scenario's input values written surgically (:func:`write_inputs`)
   is regenerated with a full recalculation, and the outputs are read from it. This is also how
@@ -106,12 +107,14 @@ def _pick(book: Book, values: dict[str, dict[str, Any]], overrides: dict[str, di
 class Session:
     """A workbook loaded once in LibreOffice; :meth:`run` sets one scenario's input values (and
     only those: the previous scenario's cells go back to the file's values) and returns every
-    formula cell's value."""
+    formula cell's value, or with ``only`` ((sheet, cell) pairs) those cells' values: then only the
+    STP_* calls they depend on are computed, and only they are read back."""
 
-    def __init__(self, book: Book, registry: Registry):
+    def __init__(self, book: Book, registry: Registry, only: list[tuple[str, str]] | None = None):
         from ..batch.engines.libreoffice.engine import LibreOfficeEngine  # LibreOffice only when asked for
 
         self.book = book
+        self.only = only
         self.engine = LibreOfficeEngine(keep_open=True)
         self.current: dict[tuple[str, str], Any] = {}
         self._last: dict[str, dict[str, Any]] = {}
@@ -132,7 +135,7 @@ class Session:
         self.current = wanted
         if not writes:
             return self.base if not wanted else self._last
-        self._last = self.engine.override(writes)
+        self._last = self.engine.override(writes, self.only)
         return self._last
 
     def close(self) -> None:
@@ -145,7 +148,7 @@ def run_loaded(book: Book, scenarios: list[Scenario], registry: Registry, output
     start = time.perf_counter()
     cmp = Comparison(output_groups, [], engine="libreoffice (one loaded workbook)")
     cells = cmp.cells()
-    session = Session(book, registry)
+    session = Session(book, registry, cells)
     try:
         cmp.results.append(Result(BASE, _pick(book, session.base, {}, cells), seconds=time.perf_counter() - start))
         for sc in scenarios:
@@ -232,7 +235,8 @@ class Evaluator:
         self.book, self.registry, self.engine = book, registry, engine
         self.cells = Comparison(output_groups, []).cells()
         self.output_groups = output_groups
-        self.session = Session(book, registry) if engine in ("auto", "libreoffice") and libreoffice_available() else None
+        loaded = engine in ("auto", "libreoffice") and libreoffice_available()
+        self.session = Session(book, registry, self.cells) if loaded else None
 
     def __call__(self, values: dict[str, dict[str, Any]]) -> list[Any]:
         if self.session is not None:

@@ -201,6 +201,49 @@ def worker() -> Worker:
     return _worker
 
 
+#: A workbook the command line asked LibreOffice to open before importing what reads it:
+#: ((path, (size, modification time), recalc), the worker, its answers owed before), until
+#: :func:`adopt_early` takes it or drops it.
+_early: tuple[tuple[str, tuple[int, int], bool], Worker, int] | None = None
+
+
+def open_early(path: str, recalc: bool) -> None:
+    """Start LibreOffice opening ``path`` now (call only once the package has passed the safety
+    checks), so that it loads the workbook while Python imports the engine: the answer is owed to
+    whoever reads next, unless the engine adopts it (:func:`adopt_early`)."""
+    global _early
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    w = worker()
+    owed = w._owed
+    w.defer("open", path=path, recalc=recalc)
+    _early = ((path, (st.st_size, st.st_mtime_ns), recalc), w, owed)
+
+
+def adopt_early(path: str, recalc: bool) -> bool:
+    """True when the workbook :func:`open_early` is opening is ``path``, unchanged since and opened
+    the same way, and its answer has not been read: it is then the caller's next ``receive()``.
+    Otherwise the early opening is left to be collected (and its document is closed by the next
+    opening)."""
+    global _early
+    found, _early = _early, None
+    if found is None:
+        return False
+    what, w, owed = found
+    if w is not _worker or not w.alive() or w._owed != owed + 1:
+        return False  # another worker, or the answer was read (and dropped) already
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if what != (path, (st.st_size, st.st_mtime_ns), recalc):
+        return False
+    w._owed = owed  # the answers owed before it are dropped as usual; its own is the caller's
+    return True
+
+
 def start() -> None:
     """Start this process's worker now, without waiting, so that LibreOffice starts while Python
     imports and scans (a command that will need it calls this first); nothing if it cannot be."""

@@ -23,16 +23,24 @@ leaves the workbook open in LibreOffice after :meth:`~LibreOfficeEngine.compute`
 (replacing their formulas in LibreOffice's copy; every cell of an array formula's range goes if
 one does, the others keeping their values), recalculates what that made dirty — STP_* calls
 included, until their results settle again — and returns the values of every formula-result cell,
-as ``compute(...).values`` holds them (overridden cells with the values given). Overrides add up;
+as ``compute(...).values`` holds them (overridden cells with the values given).
+``engine.override(values, only=[(sheet, cell), ...])`` returns those cells' values only (what
+``xl-stp scenarios`` reads): the dependency graph of the formulas (:class:`~xl_stp.batch.recalc.Graph`)
+tells which STP_* calls they depend on and which of those each write can have changed, so each pass
+computes and reads only those (an argument range no write can have changed since it was read is not
+read again); the other calls catch up at the next override without ``only``. Overrides add up;
 ``engine.close()`` closes the workbook (as does the next ``prepare``/``compute``). An STP_* cell
 cannot be overridden. By default (``keep_open=False``) the workbook is closed after compute.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from udfs.excel import as_argument, is_error
 
@@ -40,10 +48,11 @@ from ...cells import CELL_NAME, area, bounds, column_letter, expand
 from ...diagnose import Outcome, as_excel, call_of, evaluate
 from ...formula import parse_arg, split_call, stp_spellings
 from ...package import WorkbookError
+from ...recalc import VOLATILE_CELL, Graph, Key, Parser
 from ...scan import WorkbookScan
 from ..base import Computed, Engine, Registry, Unsupported
-from .client import Worker, worker
-from .plan import _api_value, _fit, _merge, _Plan, _set_scratch
+from .client import Worker, adopt_early, worker
+from .plan import PRE_MAX_CELLS, _api_value, _fit, _overlap, _Plan, _set_scratch
 
 
 class LibreOfficeEngine(Engine):
@@ -67,7 +76,8 @@ class LibreOfficeEngine(Engine):
         self.release()
         self._session = None  # opening the next workbook closes one kept open
         self._pending = str(Path(path).resolve())
-        worker().send("open", path=self._pending, recalc=not self.keep_stored)
+        if not adopt_early(self._pending, not self.keep_stored):  # the command line may have started it
+            worker().send("open", path=self._pending, recalc=not self.keep_stored)
 
     def release(self) -> None:
         if self._pending is not None:
@@ -120,13 +130,16 @@ class LibreOfficeEngine(Engine):
                 result.calls.append(c)
         return result
 
-    def override(self, values: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    def override(self, values: Mapping[str, Mapping[str, Any]],
+                 only: Iterable[tuple[str, str]] | None = None) -> dict[str, dict[str, Any]]:
         """Write ``values`` ({sheet: {cell: value}}) into the workbook kept open as constants,
-        recalculate, and return every formula-result cell's value (see the module)."""
+        recalculate, and return every formula-result cell's value (see the module). With ``only``
+        ((sheet, cell) pairs), just those cells' values (as every cell's would hold them), and only
+        the STP_* calls they depend on are computed: the others wait for an override without ``only``."""
         if self._session is None or not self._session.current():
             raise WorkbookError("no workbook is open in LibreOffice to override: compute it with "
                                 "LibreOfficeEngine(keep_open=True) first")
-        return self._session.override(values)
+        return self._session.override(values, only)
 
     def close(self) -> None:
         """Close the workbook kept open by compute (nothing when none is)."""
@@ -169,6 +182,10 @@ class _Session:
         self.refs = plan.lo_refs()
         self.passes = _Passes(plan)
         self.overridden: dict[str, dict[str, Any]] = {}
+        self.reach: _Reach | None = None  # the dependency graph, built by the first override asking for some cells
+        self.stale: set[int] = set()  # calls such an override may have changed and left: no cell asked for needed them
+        #: argument ranges such an override read, while no write can have changed them since
+        self.ranges: dict[tuple[str, str], list[list[Any]]] = {}
 
     def current(self) -> bool:
         """The workbook is still the one open in the worker."""
@@ -203,11 +220,12 @@ class _Session:
             got.update((name, v) for name, v in cells.items() if name in got)
         return values
 
-    def override(self, values: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    def override(self, values: Mapping[str, Mapping[str, Any]],
+                 only: Iterable[tuple[str, str]] | None = None) -> dict[str, dict[str, Any]]:
         given = self._checked(values)
         plain, formulas = self._writes(given)
         if plain or formulas:
-            self.w.call("write", ranges=_merge(plain) + formulas)
+            self.w.call("write", ranges=_boxed(plain) + formulas)
             self.plan.writer.touch(list(given))
         for (sheet, name), v in given.items():
             self.overridden.setdefault(sheet, {})[name] = v
@@ -215,7 +233,75 @@ class _Session:
         if self.plan.pre_args and self._touches_inputs(given):
             self.plan.pre_args.clear()  # calls computed from the file's input cells now read LibreOffice's
             self.refs = self.plan.lo_refs()
+        if only is not None:
+            return self._settle(given, frozenset((sheet, str(name).replace("$", "").upper()) for sheet, name in only))
+        self.stale.clear()  # every call whose arguments changed is computed again
+        self.ranges.clear()
         return _computed(self.converge(loaded=False), []).values
+
+    def _settle(self, given: dict[tuple[str, str], Any],
+                wanted: frozenset[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+        """The STP_* fixed point for the cells ``wanted`` only: each pass computes the calls those
+        cells depend on whose arguments the last writes can have changed (found in the dependency
+        graph; the first pass, also those left stale by earlier overrides), reads only their
+        arguments, and writes the results that changed; then those cells' values. Calls no wanted
+        cell depends on are left stale until an override that asks for every cell."""
+        if self.reach is None:
+            self.reach = _Reach(self.scan, self.plan)
+        feeding = self.reach.feeding(wanted)
+        written = self.reach.written(given, _array_ranges(self.scan))
+        todo = self.stale & feeding
+        for _n_pass in range(len(self.plan.calls) + 2):
+            self.w.call("calc", all=False)
+            hit = self.reach.reached(written)
+            self.ranges = {k: v for k, v in self.ranges.items() if not self.reach.touches(written, k)}
+            self.stale |= hit - feeding
+            todo |= hit & feeding
+            if not todo:
+                break
+            changed = _run_some(self.passes, self._args_of(todo), todo, self.reach.feeders)
+            self.stale -= todo
+            todo = set()
+            if not changed:
+                break
+            self.plan.writer.write(changed, self.passes.outputs)
+            written = self.reach.results(changed, self.plan.writer)
+        return _computed(self._values_of(wanted), []).values
+
+    def _refs_of(self, calls: set[int]) -> list[tuple[str, str]]:
+        """The argument ranges of these calls that LibreOffice must be asked for (not those of calls
+        computed ahead from the file's input cells)."""
+        return sorted({val for i in calls if i not in self.plan.pre_args
+                       for k, val in self.plan.calls[i][2] if k in ("ref", "scratch")})
+
+    def _args_of(self, calls: set[int]) -> dict[tuple[str, str], list[list[Any]]]:
+        """The argument ranges of these calls: those read before that no write can have changed since,
+        the others read now (a scratch cell always: which of a call's arguments changed is not known)."""
+        refs = self._refs_of(calls)
+        got = _read_refs(self.w, [r for r in refs if r not in self.ranges])
+        self.ranges.update((k, v) for k, v in got.items() if k in self.reach.keep)
+        return {r: got[r] if r in got else self.ranges[r] for r in refs}
+
+    def _values_of(self, cells: frozenset[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+        """What :meth:`values` gives, for ``cells`` only: formula results read back (an empty one
+        as 0, a logical the file stores as one as True/False), STP_* cells our own values with
+        their types, overridden cells the values given."""
+        reach, out = self.reach, {s.name: {} for s in self.scan.sheets}
+        read = [c for c in cells if c[1] in reach.result_cells.get(c[0], ()) and c not in reach.own]
+        for (sheet, name), v in _read_cells(self.w, read).items():
+            v = 0.0 if v is None else v
+            if reach.cached_types.get((sheet, name)) == "b" and v in (0.0, 1.0):
+                v = bool(v)
+            out[sheet][name] = v
+        for sheet, name in cells:
+            if (sheet, name) in reach.own:
+                i, k = reach.own[(sheet, name)]
+                target = self.plan.calls[i][0].array_ref or self.plan.calls[i][0].ref
+                block = _fit(as_excel(self.passes.outputs[i]), target, keep_types=True)
+                out[sheet][name] = [v for row in block for v in row][k]
+            if name in out.get(sheet, {}) and name in self.overridden.get(sheet, {}):
+                out[sheet][name] = self.overridden[sheet][name]
+        return out
 
     def _checked(self, values: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], Any]:
         """The overrides by (sheet, cell); WorkbookError naming the cell for one that cannot be."""
@@ -260,6 +346,54 @@ class _Session:
         """Some override is of a cell that is not a formula's result (an input cell)."""
         results = {s.name: s.result_cells() for s in self.scan.sheets}
         return any(name not in results.get(sheet, ()) for sheet, name in given)
+
+
+def _size(box: tuple[int, int, int, int]) -> int:
+    return (box[2] - box[0] + 1) * (box[3] - box[1] + 1)
+
+
+def _rectangles(cells: Iterable[tuple[str, str]]) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """Cells as few boxes (sheet, (c1, r1, c2, r2)) holding those cells and no other: runs of
+    adjacent cells of a row, then runs of adjacent rows with the same run."""
+    by_row: dict[tuple[str, int], list[int]] = {}
+    for sheet, name in cells:
+        c, r = bounds(name)[:2]
+        by_row.setdefault((sheet, r), []).append(c)
+    rows_of: dict[tuple[str, int, int], list[int]] = {}
+    for (sheet, r), cols in by_row.items():
+        for c1, c2 in _runs(cols):
+            rows_of.setdefault((sheet, c1, c2), []).append(r)
+    return sorted((sheet, (c1, r1, c2, r2)) for (sheet, c1, c2), rows in rows_of.items() for r1, r2 in _runs(rows))
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """[3, 1, 2, 7] -> [(1, 3), (7, 7)]: runs of consecutive numbers."""
+    out: list[tuple[int, int]] = []
+    for n in sorted(set(numbers)):
+        if out and n == out[-1][1] + 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
+
+
+def _boxed(plain: list[list[Any]]) -> list[list[Any]]:
+    """Single-cell value writes [sheet, cell, [[v]], clear] as few range writes, each a box of
+    cells all written (a block of input cells is one UNO call, not one a cell)."""
+    value = {(w[0], w[1]): w[2][0][0] for w in plain}
+    return [[sheet, area(*box), [[value[(sheet, f"{column_letter(c)}{r}")] for c in range(box[0], box[2] + 1)]
+                                 for r in range(box[1], box[3] + 1)], False]
+            for sheet, box in _rectangles(value)]
+
+
+def _read_cells(w: Worker, cells: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The values of these cells, read in one call, a box of adjacent cells at a time."""
+    boxes = _rectangles(cells)
+    if not boxes:
+        return {}
+    blocks = w.call("read", ranges=[[sheet, area(*box)] for sheet, box in boxes])["values"]
+    return {(sheet, f"{column_letter(box[0] + j)}{box[1] + i}"): v
+            for (sheet, box), block in zip(boxes, blocks) for i, row in enumerate(block) for j, v in enumerate(row)}
 
 
 def _plain(v: Any) -> Any:
@@ -313,6 +447,164 @@ class _Passes:
                 changed.append(i)
             self.outputs[i] = out
         return changed
+
+
+def _run_some(passes: _Passes, got: dict[tuple[str, str], list[list[Any]]], todo: set[int],
+              feeders: set[int]) -> list[int]:
+    """One pass over the calls ``todo``, in the plan's order, from the ranges LibreOffice gave, as
+    :meth:`_Passes.run` makes it over every call; the calls whose result changed. A call left out
+    that fills cells another reads gives its last result (its arguments have not changed), as it
+    would in a pass over every call."""
+    plan = passes.plan
+    fresh: dict[tuple[str, str], Any] = {}  # STP_* results of this pass, fed to later calls
+    changed = []
+    for i in plan.order:
+        cell, fn, parsed = plan.calls[i]
+        if i in todo:
+            args = plan.pre_args[i] if i in plan.pre_args else _args(parsed, got, plan.deps, fresh)
+            if not (i in passes.last_args and (i in plan.pre_args or passes.last_args[i] == args)):
+                passes.known[i] = evaluate(fn, args)
+                passes.last_args[i] = args
+            out = passes.known[i].result
+            if i not in passes.outputs or passes.outputs[i] != out:
+                changed.append(i)
+            passes.outputs[i] = out
+        elif i not in feeders or i not in passes.outputs:
+            continue
+        if i in feeders:
+            target = cell.array_ref or cell.ref
+            block = _fit(as_excel(passes.outputs[i]), target, keep_types=True)
+            fresh.update(((cell.sheet, name), v) for name, v in zip(expand(target), [v for row in block for v in row]))
+    return changed
+
+
+class _Graph(Graph):
+    """The workbook's dependency graph, asked also for the formulas that read any box (an input
+    cell, which has no node of its own)."""
+
+    def readers(self, sheet: str, box: tuple[int, int, int, int]) -> set[Key]:
+        """The nodes that read a cell of ``box`` (c1, r1, c2, r2) on ``sheet``."""
+        c1, r1, c2, r2 = box
+        out: set[Key] = set()
+        if (c2 - c1 + 1) * (r2 - r1 + 1) <= 1024:
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    out.update(self._small.get((sheet, c, r), ()))
+        else:
+            out.update(k for (s, c, r), keys in self._small.items() if s == sheet and c1 <= c <= c2 and r1 <= r <= r2
+                       for k in keys)
+        if sheet in self._large:
+            boxes, keys = self._large[sheet]
+            hit = (boxes[:, 0] <= c2) & (boxes[:, 2] >= c1) & (boxes[:, 1] <= r2) & (boxes[:, 3] >= r1)
+            out.update(keys[i] for i in np.flatnonzero(hit))
+        return out
+
+
+class _Reach:
+    """The dependency graph (:class:`~xl_stp.batch.recalc.Graph`, from the formulas' text) as an
+    override asking for some cells uses it: the STP_* calls a write can change, through the native
+    formulas LibreOffice recomputes, and the calls the cells asked for depend on. A formula that
+    reads something not pinned down (a 3-D or structured reference, an unknown name, or a volatile
+    function such as OFFSET or INDIRECT) counts as changed by every write and as depending on every call."""
+
+    def __init__(self, scan: WorkbookScan, plan: _Plan):
+        self.graph = _Graph(scan)
+        self.plan = plan
+        self.call_of = {(cell.sheet, cell.ref): i for i, (cell, _fn, _parsed) in enumerate(plan.calls)}
+        self.node_of = {(key[0], name): key for key, node in self.graph.nodes.items() for name in node.cells}
+        parser = Parser(scan)
+        self.always = set(self.graph.everything) | {k for k, n in self.graph.nodes.items() if n.reason == VOLATILE_CELL}
+        self.always |= {(cell.sheet, cell.ref) for cell, _fn, _p in plan.calls
+                        if parser.reads(cell.text or "", cell.sheet).volatile}  # an STP_* call's reason is STP
+        self.feeders: set[int] = set().union(*plan.deps.values()) if plan.deps else set()
+        self.own = {(cell.sheet, name): (i, k) for i, (cell, _fn, _p) in enumerate(plan.calls)
+                    for k, name in enumerate(expand(cell.array_ref or cell.ref))}
+        self.result_cells = {s.name: s.result_cells() for s in scan.sheets}
+        self.cached_types = {(s.name, f.ref): f.cached_type for s in scan.sheets for f in s.formulas}
+        #: the argument ranges worth keeping between reads: references, not too large, not scratch cells
+        self.keep = {v for _cell, _fn, parsed in plan.calls for k, v in parsed
+                     if k == "ref" and _size(bounds(v[1])) <= PRE_MAX_CELLS}
+        self._moved: dict[frozenset, set[tuple[str, str]]] = {}
+        self._down: dict[Key, set[Key]] = {}
+        self._up: dict[Key, set[Key]] | None = None
+        self._reached: dict[frozenset, set[int]] = {}
+        self._feeding: dict[frozenset, set[int]] = {}
+
+    def written(self, given: dict[tuple[str, str], Any], arrays: dict[tuple[str, str], str]) -> frozenset:
+        """The boxes an override wrote: its cells, an array formula's whole range for one of its cells."""
+        return frozenset((sheet, bounds(arrays.get((sheet, name), name))) for sheet, name in given)
+
+    def results(self, changed: list[int], writer: Any) -> frozenset:
+        """The boxes a pass's writes changed: the calls' cells, and a column rewritten as a whole."""
+        out = set()
+        for i in changed:
+            cell = self.plan.calls[i][0]
+            out.add((cell.sheet, bounds(cell.array_ref or cell.ref)))
+            if i in writer.box_of:
+                out.add((cell.sheet, bounds(writer.boxes[writer.box_of[i]]["ref"])))
+        return frozenset(out)
+
+    def reached(self, written: frozenset) -> set[int]:
+        """The calls whose arguments can read a cell of the boxes ``written``, directly or through
+        native formulas: the walk stops at STP_* cells, whose results are the next pass's writes."""
+        if written not in self._reached:
+            seen, calls = set(), set()
+            queue = deque(self.always.union(*(self.graph.readers(sheet, box) for sheet, box in written)))
+            while queue:
+                key = queue.popleft()
+                if key in seen:
+                    continue
+                seen.add(key)
+                if key in self.call_of:
+                    calls.add(self.call_of[key])
+                else:
+                    queue.extend(self._dependents(key))
+            self._reached[written] = calls
+            self._moved[written] = {(k[0], name) for k in seen if k not in self.call_of
+                                    for name in self.graph.nodes[k].cells}
+        return self._reached[written]
+
+    def touches(self, written: frozenset, key: tuple[str, str]) -> bool:
+        """A write of the boxes ``written``, or a native formula LibreOffice recomputes after it, may
+        have changed a cell of the range ``key`` (one of :attr:`keep`)."""
+        sheet, ref = key
+        box = bounds(ref)
+        if any(s == sheet and _overlap(b, box) for s, b in written):
+            return True
+        self.reached(written)
+        moved = self._moved[written]
+        return any((sheet, name) in moved for name in expand(ref))
+
+    def feeding(self, cells: frozenset[tuple[str, str]]) -> set[int]:
+        """The calls the values of ``cells`` depend on, through native formulas and other calls;
+        every call when a formula on the way reads something not pinned down."""
+        if cells not in self._feeding:
+            up = self._precedents()
+            seen: set[Key] = set()
+            queue = deque(self.node_of[c] for c in cells if c in self.node_of)
+            while queue:
+                key = queue.popleft()
+                if key not in seen:
+                    seen.add(key)
+                    queue.extend(up.get(key, ()))
+            everything = not seen.isdisjoint(self.always)
+            self._feeding[cells] = set(range(len(self.plan.calls))) if everything else \
+                {self.call_of[k] for k in seen if k in self.call_of}
+        return self._feeding[cells]
+
+    def _dependents(self, key: Key) -> set[Key]:
+        if key not in self._down:
+            self._down[key] = self.graph.dependents(key)
+        return self._down[key]
+
+    def _precedents(self) -> dict[Key, set[Key]]:
+        """What each node reads, as nodes (the dependents turned round), built once."""
+        if self._up is None:
+            self._up = {}
+            for key in self.graph.nodes:
+                for d in self._dependents(key):
+                    self._up.setdefault(d, set()).add(key)
+        return self._up
 
 
 def _missing_sheets(calls: list, sheets: list[str]) -> None:
