@@ -196,16 +196,20 @@ class _Session:
         no STP_* argument changes; then every formula-result cell's value. ``loaded``: straight
         after loading, when every formula has just been computed."""
         plan, w = self.plan, self.w
+        fresh = not self.passes.outputs  # no call computed yet: every call's result changes in the first pass
         for n_pass in range(len(plan.calls) + 2):
             if n_pass or not loaded or plan.scratch or plan.arrays:  # the worker's profile recalculates every formula
                 w.call("calc", all=False)  # on load; then only what writes made dirty
-            # The first pass after loading reads errors without their kind (a call per error cell:
-            # slow where everything downstream of an STP_* cell is still #NAME?); any pass whose
-            # inputs held an error is followed by one that reads them exactly.
-            changed = self.passes.run(_read_refs(w, self.refs, exact=n_pass > 0 or not loaded))
-            if not changed:
+            # The first pass of a workbook just opened reads errors without their kind (a call per
+            # error cell: slow where everything downstream of an STP_* cell, or every cell the file
+            # stores no value for, is still #NAME?): its results all change, so a second pass
+            # follows, which reads them exactly.
+            first = fresh and n_pass == 0
+            changed = self.passes.run(_read_refs(w, self.refs, exact=not first), defer_errors=first)
+            if not changed and not self.passes.deferred:
                 break
-            plan.writer.write(changed, self.passes.outputs)
+            if changed:
+                plan.writer.write(changed, self.passes.outputs)
         return self.values()
 
     def values(self) -> dict[str, dict[str, Any]]:
@@ -423,16 +427,24 @@ class _Passes:
         self.outputs: dict[int, Any] = {}
         self.last_args: dict[int, list[Any]] = dict(plan.pre_args)  # computed from the file's input cells while LibreOffice loaded
         self.known: dict[int, Outcome] = dict(plan.pre_out)
+        self.deferred = False  # the last pass left some call for the next (see run)
 
-    def run(self, got: dict[tuple[str, str], list[list[Any]]]) -> list[int]:
+    def run(self, got: dict[tuple[str, str], list[list[Any]]], defer_errors: bool = False) -> list[int]:
         """One pass over the calls in order, from the ranges LibreOffice gave; the calls whose
-        result changed."""
+        result changed. ``defer_errors`` (the first pass of a workbook just opened, whose errors are
+        read without their kind and may only say that an STP_* cell upstream is not computed yet):
+        a call with an error among its arguments is left for the next pass (``deferred``), rather
+        than computed, failed and written as an error formula, to be written again."""
         plan = self.plan
         fresh: dict[tuple[str, str], Any] = {}  # STP_* results of this pass, fed to later calls
         changed = []
+        self.deferred = False
         for i in plan.order:
             cell, fn, parsed = plan.calls[i]
             args = plan.pre_args[i] if i in plan.pre_args else _args(parsed, got, plan.deps, fresh)
+            if defer_errors and i not in plan.pre_args and _holds_error(args):
+                self.deferred = True
+                continue
             if i in self.last_args and (i in plan.pre_args or self.last_args[i] == args):
                 out = self.known[i].result  # same arguments, same result: the functions are pure
             else:
@@ -447,6 +459,17 @@ class _Passes:
                 changed.append(i)
             self.outputs[i] = out
         return changed
+
+
+def _holds_error(args: list[Any]) -> bool:
+    """An error value anywhere among a call's arguments (a range's rows included)."""
+    for a in args:
+        if isinstance(a, list):
+            if any(isinstance(v, str) and is_error(v) for row in a for v in (row if isinstance(row, list) else [row])):
+                return True
+        elif isinstance(a, str) and is_error(a):
+            return True
+    return False
 
 
 def _run_some(passes: _Passes, got: dict[tuple[str, str], list[list[Any]]], todo: set[int],

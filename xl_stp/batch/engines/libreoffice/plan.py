@@ -436,7 +436,7 @@ class _WritePlan:
             for k in sorted(boxes):
                 b = self.boxes[k]
                 rows = [[_api_value(_fit(as_excel(values[b["rows"][b["top"] + j]]), "A1", keep_types=True)[0][0])
-                         if b["top"] + j in b["rows"] else f]
+                         if b["rows"].get(b["top"] + j) in values else f]  # a call not computed yet keeps its formula
                         for j, f in enumerate(b["formulas"])]
                 out.append([b["sheet"], b["ref"], rows])
             self.w.call("set_formulas", ranges=out)
