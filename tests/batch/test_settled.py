@@ -10,7 +10,7 @@ from tests.batch.common import ENGINES, REGISTRY, sha
 from tests.batch.test_recalc import excel_like, values
 from xl_stp.batch.run import regen_file
 from xl_stp.batch.scan import scan
-from xl_stp.batch.settled import SETTLED, _arithmetic, settled
+from xl_stp.batch.settled import NOTHING, SETTLED, _arithmetic, settled
 
 #: C1 reads two inputs, E1 a literal and (through an expression) the stored value of the formula
 #: cell D1; F1 reads both. The STP_* results are the values stored.
@@ -49,6 +49,18 @@ def test_a_result_that_changed_goes_to_the_engine_with_what_is_downstream(tmp_pa
 def test_what_the_file_alone_cannot_settle_goes_to_the_engine(tmp_path, extra):
     path = excel_like(tmp_path / "m.xlsx", {**CURRENT, **extra})
     assert settled(scan(path), REGISTRY, path) is None
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_workbook_with_no_seed_at_all_needs_no_engine(tmp_path, engine):
+    """As Excel saved it, no STP_*, volatile or unstored cell: nothing to recompute, even where a
+    stored value is not what an engine would compute now."""
+    path = excel_like(tmp_path / "plain.xlsx", {"A1": 2, "B1": ("=A1*3", 999), "C1": ('=B1&"!"', "999!")})
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine=engine)
+    assert r.status == "ok" and r.recalc == NOTHING and r.recomputed == 0
+    assert sha(tmp_path / "out" / "plain.xlsx") == sha(path)
+    volatile = excel_like(tmp_path / "volatile.xlsx", {"A1": 2, "B1": ("=A1*3", 999), "C1": ("=NOW()*0", 0)})
+    assert settled(scan(volatile), REGISTRY, volatile) is None
 
 
 def test_an_unstored_formula_cell_is_a_seed(tmp_path):

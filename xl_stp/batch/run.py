@@ -25,7 +25,7 @@ from .patch import PatchReport, patch, remove_stale_temps
 from .recalc import guard_meaning, select
 from .verify import compare
 from .scan import WorkbookScan, scan
-from .settled import SETTLED, settled
+from .settled import described, settled
 
 SUFFIXES = (".xlsx", ".xlsm")
 
@@ -186,7 +186,7 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     everything = full or sc.full_calc_on_load  # every formula cell is recomputed: no graph needed
     quiet = None if everything else settled(sc, registry, pkg)
     if quiet is not None:  # nothing changed: the file as it is, no engine
-        result.recomputed, result.recalc = quiet.recomputed, f"{quiet.describe()}: {SETTLED}"
+        result.recomputed, result.recalc = quiet.recomputed, described(quiet)
         result.problems.extend(str(p) for p in sc.reference_problems()[0])
         return patch(pkg, dst, {}, fast_sheets=sc.fast_sheets())  # every value as stored: the file as it is
     eng.trust_stored_values(not everything)

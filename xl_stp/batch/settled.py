@@ -2,7 +2,8 @@
 
 By default a regeneration follows Excel's semantics (:mod:`.recalc`): the seeds are the STP_*
 cells, volatile cells and formula cells with no stored value, and what is downstream of a seed
-whose value changed. When the only seeds are STP_* cells, each call can be computed from what the
+whose value changed. A workbook with no seed at all (one Excel saved, with nothing volatile) has
+nothing to recompute. When the only seeds are STP_* cells, each call can be computed from what the
 file stores — its input cells, and the stored values of the formula cells it reads, which Excel's
 semantics trust as long as nothing upstream of them changed. If every call then gives the value
 stored in its cells, no value changed, nothing downstream is dirty, and nothing else is recomputed:
@@ -37,15 +38,22 @@ from .scan import FormulaCell, WorkbookScan, constants
 MAX_CELLS = 100_000
 #: What the report adds when no engine was needed.
 SETTLED = "every STP_* result is the value stored, so nothing downstream changed and no engine was started"
+#: ... and when the workbook has no STP_* cell either (a workbook Excel saved, with nothing volatile).
+NOTHING = ("no formula cell needed recomputing (no STP_*, volatile or unstored cell): every cell keeps the value "
+           "Excel stored, and no engine was started")
+
+
+def described(selection: Selection) -> str:
+    """The report's words for a regeneration :func:`settled` settled."""
+    return f"{selection.describe()}: {SETTLED}" if selection.reasons else NOTHING
 
 
 def settled(scan: WorkbookScan, registry: Registry, source: Package | Path | str) -> Selection | None:
     """The selection of a regeneration with nothing to recompute (every STP_* call gives the value
     stored: the values written are the stored ones), or None when the engine is needed."""
-    cells = scan.stp_cells()
-    if not cells or not _only_stp_seeds(scan):
+    if not _only_stp_seeds(scan):
         return None
-    calls = _calls(scan, registry, cells)
+    calls = _calls(scan, registry, scan.stp_cells())
     if calls is None:
         return None
     reader = _Reader(scan, source, calls)
@@ -66,7 +74,7 @@ def settled(scan: WorkbookScan, registry: Registry, source: Package | Path | str
                 return None
             values.setdefault(cell.sheet, {})[name] = v
     n = sum(len(v) for v in values.values())
-    return Selection(values, Counter({STP: n}), stored=stored_values(scan))
+    return Selection(values, Counter({STP: n} if n else {}), stored=stored_values(scan))
 
 
 def _only_stp_seeds(scan: WorkbookScan) -> bool:
