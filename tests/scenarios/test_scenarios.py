@@ -184,3 +184,35 @@ def test_breakeven_delivery_for_a_nil_gap(book):
     assert found.found and round(found.value, 1) == pytest.approx(round(100 * 414.4 / 426.8, 1))
     assert found.text.endswith("scaled to 97.1%")
     assert not none.found and none.text.startswith("no value of Inputs!{Savings line} from x50% to x90% brings")
+
+
+@needs_lo
+def test_a_scenarios_sheet_reads_as_the_csv_does(tmp_path):
+    """FAST-style, inside the workbook: one column a scenario, one row a change; the same scenarios
+    as the CSV beside it, and a bad row named by its sheet and row. (openpyxl adds the sheet and
+    drops the formulas' values, which the labels' year headings need: regenerated first.)"""
+    import csv
+
+    from xl_stp.batch.run import regen_file
+    from xl_stp.scenarios.definitions import read_sheet
+
+    rows = list(csv.reader(SCENARIOS.read_text(encoding="utf-8").splitlines()))
+    wb = openpyxl.load_workbook(WORKBOOK)
+    ws = wb.create_sheet("Scenarios")
+    for row in rows:
+        ws.append(row)
+    books = {}
+    for name, extra in (("with-sheet", []), ("bad-row", [["Inputs!{No such block}", "off"]])):
+        for row in extra:
+            ws.append(row)
+        wb.save(tmp_path / f"{name}.xlsx")
+        r = regen_file(tmp_path / f"{name}.xlsx", discover(), out_dir=tmp_path / "out", engine="libreoffice")
+        assert r.status == "ok", r.error
+        books[name] = Book(r.output)
+    def written(scenarios):  # each change but where it was written
+        return [(sc.name, [(c.ref, c.cells, c.kind, c.amount, c.text) for c in sc.changes]) for sc in scenarios]
+    assert written(read_sheet(books["with-sheet"])) == written(read_csv(SCENARIOS, books["with-sheet"]))
+    assert read_sheet(books["with-sheet"])[0].changes[0].where == "Scenarios row 4"  # as the CSV: two comment rows, the header
+    with pytest.raises(ScenarioError) as e:
+        read_sheet(books["bad-row"])
+    assert f"Scenarios row {len(rows) + 1}: Inputs!{{No such block}}" in str(e.value)
