@@ -31,7 +31,7 @@ def finance_workbook(path: Path, rows: int = 200, stp_every: int = 10, spelling:
     inp.write_row(0, 8, ["Region", "Uplift"])
     for i, reg in enumerate(regions, start=1):
         inp.write_row(i, 8, [reg, 1 + i / 100])
-    wb.define_name("Uplifts", f"=Inputs!$I$2:$J$5")
+    wb.define_name("Uplifts", "=Inputs!$I$2:$J$5")
     wb.define_name("Costs1", f"=Inputs!$C$2:$C${rows + 1}")
     n = 0
     for r in range(2, rows + 2):

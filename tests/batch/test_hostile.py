@@ -30,7 +30,7 @@ from tests.data import hostile
 from tests.data.corpus import finance_workbook
 from xl_stp.cli.commands import app
 from xl_stp.batch import Limits
-from xl_stp.batch.run import regen_file, run_batch
+from xl_stp.batch.run import regen_file
 from xl_stp.batch.engines.libreoffice import available as lo_available
 from tests.batch.common import REGISTRY
 

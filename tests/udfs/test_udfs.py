@@ -2,7 +2,6 @@
 functions are plain Python here, fed the values xlwings would hand over)."""
 
 import datetime as dt
-import math
 
 import pytest
 
