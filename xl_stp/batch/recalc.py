@@ -523,27 +523,6 @@ _VOLATILE_CALL = re.compile(r"(?<![\w.])(?:_xlfn\.)?(?:%s)\s*\(" % "|".join(sort
 _WORD = re.compile(r"[A-Z_\\][\w.\\]*")
 
 
-def written_cells(scan: WorkbookScan, values: Mapping[str, Mapping[str, Any]]) -> set[Key]:
-    """Every cell :func:`select` may write (a superset, found without reading formulas): STP_*
-    cells, cells whose text calls a volatile function or names a volatile name, unstored cells,
-    array formulas, and the cells whose value is not the one stored."""
-    stored = stored_values(scan)
-    named = volatile_names(scan)
-    out: set[Key] = set()
-    for s in scan.sheets:
-        got = values.get(s.name, {})
-        masters: dict[str, str] = {}
-        for f in s.formulas:
-            if f.kind == "shared" and f.si is not None and f.text is not None:
-                masters[f.si] = f.text
-            key = (s.name, f.ref)
-            text = f.text if f.text is not None else masters.get(f.si or "", "")
-            if (f.cached is None or f.kind == "array" or f.stp_spellings or mentions_volatile(text, named)
-                    or (f.ref in got and (key not in stored or not same_value(got[f.ref], stored[key])))):
-                out.add(key)
-    return out
-
-
 def mentions_volatile(text: str, named: set[str]) -> bool:
     """The text may call a volatile function, directly or through one of the ``named`` names
     (:func:`volatile_names`); read it to be sure."""

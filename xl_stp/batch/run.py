@@ -188,6 +188,8 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     if quiet is not None:  # nothing changed: the file as it is, no engine
         result.recomputed, result.recalc = quiet.recomputed, described(quiet)
         result.problems.extend(str(p) for p in sc.reference_problems()[0])
+        if cross_check:
+            result.problems.append("cross-check skipped: nothing needed recomputing, so no engine computed anything")
         return patch(pkg, dst, {}, fast_sheets=sc.fast_sheets())  # every value as stored: the file as it is
     eng.trust_stored_values(not everything)
     readable = pkg.readable_path()  # the file itself, or a copy with its parts under their real names

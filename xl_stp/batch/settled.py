@@ -210,6 +210,8 @@ def _apply(out: list[float], op: str) -> bool:
         out.append(-out.pop())
         return True
     b, a = out.pop(), out.pop()
+    if op == "^" and a == 0 and b == 0:
+        return False  # Excel: #NUM!
     try:
         r = _INFIX[op][1](a, b)
     except (ZeroDivisionError, OverflowError):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..package import WorkbookError
-from ..recalc import Graph, _operands, agree, written_cells
+from ..recalc import Graph, _operands, agree, select
 from ..scan import WorkbookScan
 from .base import Computed, Engine, EngineRefused, Registry, Unsupported
 from .formulas import FormulasEngine
@@ -84,7 +84,8 @@ class FusedEngine(Engine):
     def _wanted(self, scan: WorkbookScan, first: dict[str, dict[str, Any]]) -> dict[Key, str]:
         """Cells the formulas engine should judge, each with the reason."""
         out: dict[Key, str] = {}
-        written = written_cells(scan, first) if self.trusting else None
+        written = {(sheet, c) for sheet, cells in select(scan, first).values.items() for c in cells} \
+            if self.trusting else None  # default mode: only the cells Excel's semantics write
         # a call of a function the policy gives to formulas, as the text may spell it (then read properly)
         policy_call = re.compile("(?:%s)\\s*\\(" % "|".join(map(re.escape, sorted(policy.PREFER_FORMULAS))), re.IGNORECASE)
         for s in scan.sheets:

@@ -202,9 +202,9 @@ def worker() -> Worker:
 
 
 #: A workbook the command line asked LibreOffice to open before importing what reads it:
-#: ((path, (size, modification time), recalc), the worker, its answers owed before), until
-#: :func:`adopt_early` takes it or drops it.
-_early: tuple[tuple[str, tuple[int, int], bool], Worker, int] | None = None
+#: ((path, (size, modification time), recalc), the worker, its answers owed before, its openings
+#: counted with this one), until :func:`adopt_early` takes it or drops it.
+_early: tuple[tuple[str, tuple[int, int], bool], Worker, int, int] | None = None
 
 
 def open_early(path: str, recalc: bool) -> None:
@@ -219,7 +219,7 @@ def open_early(path: str, recalc: bool) -> None:
     w = worker()
     owed = w._owed
     w.defer("open", path=path, recalc=recalc)
-    _early = ((path, (st.st_size, st.st_mtime_ns), recalc), w, owed)
+    _early = ((path, (st.st_size, st.st_mtime_ns), recalc), w, owed, w.opened)
 
 
 def adopt_early(path: str, recalc: bool) -> bool:
@@ -231,9 +231,9 @@ def adopt_early(path: str, recalc: bool) -> bool:
     found, _early = _early, None
     if found is None:
         return False
-    what, w, owed = found
-    if w is not _worker or not w.alive() or w._owed != owed + 1:
-        return False  # another worker, or the answer was read (and dropped) already
+    what, w, owed, opened = found
+    if w is not _worker or not w.alive() or w._owed != owed + 1 or w.opened != opened:
+        return False  # another worker, the answer read (and dropped) already, or another opening since
     try:
         st = os.stat(path)
     except OSError:
