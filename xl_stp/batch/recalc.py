@@ -387,11 +387,7 @@ class _Changes:
             self._sheet(s)
 
     def _sheet(self, s) -> None:
-        masters: dict[str, FormulaCell] = {}
-        for f in s.formulas:
-            if f.kind == "shared" and f.si is not None and f.text is not None:
-                masters[f.si] = f
-            text = f.text if f.text is not None else getattr(masters.get(f.si or ""), "text", None)
+        for f, text, master in s.texts():
             key = (s.name, f.ref)
             array = f.kind == "array" and f.array_ref and ":" in f.array_ref
             reason = self._seed_reason(f, text, s.name)
@@ -402,7 +398,7 @@ class _Changes:
             if reason is not None:
                 self.seeds[key] = reason
                 continue
-            self.candidates[key] = self._reads(f, text, masters, s.name)
+            self.candidates[key] = self._reads(f, text, master, s.name)
 
     def _seed_reason(self, f: FormulaCell, text: str | None, sheet: str) -> str | None:
         if f.text is not None and f.stp_spellings:
@@ -425,11 +421,10 @@ class _Changes:
             return False
         return key not in self.stored or not same_value(got[key[1]], self.stored[key])
 
-    def _reads(self, f: FormulaCell, text: str | None, masters: dict, sheet: str) -> _Reads:
+    def _reads(self, f: FormulaCell, text: str | None, master: FormulaCell | None, sheet: str) -> _Reads:
         if text is None:
             return _Reads(unknown=True)
         reads = self.parser.reads(text, sheet)
-        master = masters.get(f.si or "") if f.kind == "shared" else None
         if master is not None and master is not f:
             (c0, r0), (c, r) = _coords(master.ref), _coords(f.ref)
             self.shifts[(sheet, f.ref)] = (c - c0, r - r0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from udfs.excel import decode_cached
@@ -52,6 +53,21 @@ class SheetScan:
     def result_cells(self) -> set[str]:
         """Every cell whose value is a formula's result: formula cells and array members."""
         return {f.ref for f in self.formulas} | set(self.array_members)
+
+    def texts(self) -> Iterator[tuple[FormulaCell, str | None, FormulaCell | None]]:
+        """Each formula cell with its formula as written and the shared formula's master cell it is
+        written in (itself for the master; None for a cell that is not part of a shared formula):
+        a shared formula's other cells store no text of their own. The text is None for a cell
+        whose master the sheet does not hold."""
+        masters: dict[str, FormulaCell] = {}
+        for f in self.formulas:
+            if f.kind != "shared" or f.si is None:
+                yield f, f.text, None
+                continue
+            if f.text is not None:
+                masters[f.si] = f
+            master = masters.get(f.si)
+            yield f, (f.text if f.text is not None else getattr(master, "text", None)), master
 
 
 @dataclass

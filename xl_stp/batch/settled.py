@@ -81,13 +81,9 @@ def _only_stp_seeds(scan: WorkbookScan) -> bool:
     """No formula cell without a stored value, and none that calls a volatile function."""
     parser, named = Parser(scan), volatile_names(scan)
     for s in scan.sheets:
-        masters: dict[str, str] = {}
-        for f in s.formulas:
-            if f.kind == "shared" and f.si is not None and f.text is not None:
-                masters[f.si] = f.text
+        for f, text, _master in s.texts():
             if f.cached is None:
                 return False
-            text = f.text if f.text is not None else masters.get(f.si or "")
             if text is None or (mentions_volatile(text, named) and parser.reads(text, s.name).volatile):
                 return False
     return True

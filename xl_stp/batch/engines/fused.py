@@ -90,11 +90,7 @@ class FusedEngine(Engine):
         policy_call = re.compile("(?:%s)\\s*\\(" % "|".join(map(re.escape, sorted(policy.PREFER_FORMULAS))), re.IGNORECASE)
         for s in scan.sheets:
             got = first.get(s.name, {})
-            anchors: dict[str, str] = {}
-            for f in s.formulas:
-                text = f.text if f.text is not None else anchors.get(f.si or "", "")
-                if f.kind == "shared" and f.text is not None and f.si is not None:
-                    anchors[f.si] = f.text
+            for f, text, _master in s.texts():
                 if written is not None and (s.name, f.ref) not in written:
                     continue
                 if str(got.get(f.ref, "")).upper() == "#NAME?":

@@ -6,27 +6,11 @@ read-back, and overrides of a workbook kept open), ``worker`` (the script on the
 Debian's python3; values read as Excel holds them).
 """
 
-import importlib
+from ...exports import lazily
 
-#: What this package exports, and the module each comes from: imported when first used (PEP 562),
-#: so that importing one module below (the LibreOffice client, started first by the command line)
-#: does not import them all.
-_EXPORTS = {
+__all__ = lazily(__name__, {
     "available": ".client",
     "version": ".client",
     "worker": ".client",
     "LibreOfficeEngine": ".engine",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+})
