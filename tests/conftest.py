@@ -13,6 +13,9 @@ import pytest
 
 import udfs.functions  # noqa: F401  as Excel imports it (xlwings' decorators applied), before a command line test
 
+#: Commands the tests run start no resident process (tests/cli/test_resident.py turns it on for its own).
+os.environ["XL_STP_RESIDENT"] = "0"
+
 #: What xl-stp and its engines name their temporary files and folders.
 OURS = ("xl-stp", ".xl-stp", "dask-scratch-space")
 

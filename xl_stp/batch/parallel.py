@@ -39,7 +39,8 @@ def execute(task: Callable[..., Any], paths: list[Path], registry: Registry, kwa
             scheduler: str | None) -> Iterator[tuple[int, Any]]:
     """``task(path, registry, **kwargs)`` for every path — in this process, on local processes, or
     on a Dask cluster — yielding (index, result) as each finishes. ``task`` never raises; a worker
-    that dies gives a result of the task's type with ``error`` set."""
+    that dies gives a result of the task's type with ``error`` set. Close the generator when the
+    caller stops early (``contextlib.closing``): the workbooks not started then are not started."""
     if scheduler:
         from distributed import Client, as_completed as dask_completed
 
@@ -55,12 +56,16 @@ def execute(task: Callable[..., Any], paths: list[Path], registry: Registry, kwa
         return
     with ProcessPoolExecutor(max_workers=n) as pool:
         futures = {pool.submit(task, str(p), registry, **kwargs): i for i, p in enumerate(paths)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                yield i, fut.result()
-            except Exception as e:  # a worker died (killed, out of memory): the others go on
-                yield i, _died(task, paths[i], e)
+        try:
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    yield i, fut.result()
+                except Exception as e:  # a worker died (killed, out of memory): the others go on
+                    yield i, _died(task, paths[i], e)
+        except BaseException:  # Ctrl-C or SIGTERM (the workers get it too), or the caller stopped: no new workbook starts
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _died(task: Callable[..., Any], path: Path, e: Exception) -> Any:

@@ -296,8 +296,9 @@ def run_batch(paths: list[Path], registry: Registry, *, out_dir: str | None, in_
     for folder in {Path(out_dir)} if out_dir else {Path(p).parent for p in paths}:
         remove_stale_temps(folder)  # left by a run that was killed
     results: dict[int, FileResult] = {}
-    for i, r in execute(regen_file, paths, registry, kwargs, jobs, scheduler):
-        results[i] = r
-        if on_done:
-            on_done(r)
+    with contextlib.closing(execute(regen_file, paths, registry, kwargs, jobs, scheduler)) as done:
+        for i, r in done:  # closed on Ctrl-C too: the workbooks not started yet are not started
+            results[i] = r
+            if on_done:
+                on_done(r)
     return [results[i] for i in range(len(paths))]

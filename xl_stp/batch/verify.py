@@ -11,6 +11,7 @@ agreement figure.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -167,8 +168,10 @@ def verify_batch(paths: list[Path], registry: Registry, *, engine: str = "auto",
                  on_done: Callable[[VerifyResult], None] | None = None) -> list[VerifyResult]:
     """Verify every workbook (in parallel as ``regen`` runs them); results in the order given."""
     results: dict[int, VerifyResult] = {}
-    for i, r in execute(verify_file, paths, registry, dict(engine=engine, limits=limits, debug=debug), jobs, scheduler):
-        results[i] = r
-        if on_done:
-            on_done(r)
+    kwargs = dict(engine=engine, limits=limits, debug=debug)
+    with contextlib.closing(execute(verify_file, paths, registry, kwargs, jobs, scheduler)) as done:
+        for i, r in done:  # closed on Ctrl-C too: the workbooks not started yet are not started
+            results[i] = r
+            if on_done:
+                on_done(r)
     return [results[i] for i in range(len(paths))]

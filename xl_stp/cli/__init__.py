@@ -95,16 +95,43 @@ def _stop(signum, _frame) -> None:
 
 
 def main() -> None:
+    """``xl-stp``: the command in this user's resident process when one is there
+    (:mod:`xl_stp.cli.resident`), else here (and one is started, for the next command, as it ends)."""
+    from . import resident
+
+    argv = sys.argv[1:]
+    status = resident.forward(argv)
+    if status is None:
+        status = run(argv)
+        resident.after()
+    raise SystemExit(status)
+
+
+def run(argv: list[str]) -> int:
+    """Run one command in this process; its exit status."""
     import signal
 
     signal.signal(signal.SIGTERM, _stop)
-    _start_libreoffice_early(sys.argv[1:])
+    _start_libreoffice_early(argv)
     try:
         from .commands import app
     except ModuleNotFoundError as e:
-        raise SystemExit(needs(_command(sys.argv[1:]), e))
+        return needs(_command(argv), e)
     try:
-        app()
+        app(args=argv)
+    except SystemExit as e:
+        return _status(e.code)
     except KeyboardInterrupt:
         print("xl-stp: stopped; workbooks already written are complete, nothing else was changed", file=sys.stderr)
-        raise SystemExit(130)
+        return 130
+    return 0
+
+
+def _status(code) -> int:
+    """SystemExit's code as an exit status, as Python's own exit makes it."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1

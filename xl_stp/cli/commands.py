@@ -276,6 +276,30 @@ def build(
 
 
 @app.command()
+def resident(stop: bool = typer.Option(False, "--stop", help="Stop them (each lets its running commands finish)")) -> None:
+    """The resident processes that run this user's regen, verify and scenarios commands with the imports
+    done and LibreOffice started. The first such command starts one as it ends; it serves later commands
+    in the same installation and environment, and exits after XL_STP_RESIDENT seconds without one
+    (600 by default; XL_STP_RESIDENT=0: commands run without one)."""
+    from . import resident as r
+
+    if stop:
+        console.print(f"{r.stop_all()} resident process(es) stopped")
+        return
+    found = r.running()
+    idle = r.idle_seconds()
+    console.print(f"XL_STP_RESIDENT: {f'{idle:g} s without a command' if idle else 'off'}; "
+                  f"{len(found)} resident process(es)")
+    if found:
+        t = Table()
+        for h in ("process", "commands run", "running now", "serves this environment"):
+            t.add_column(h, justify="right")
+        for f in found:
+            t.add_row(str(f["pid"]), f"{f['served']:,}", str(f["running"]), "yes" if f["current"] else "no")
+        console.print(t)
+
+
+@app.command()
 def functions() -> None:
     """List the STP_* functions (the one registry that Excel and the batch engine use)."""
     from udfs import discover

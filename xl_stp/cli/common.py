@@ -13,6 +13,14 @@ console = Console(stderr=False, width=None if Console().is_terminal else 140)
 errors = Console(stderr=True)
 
 
+def consoles() -> None:
+    """Make the consoles again for this process's standard output and error as they are now (a
+    command run by the resident process: rich decides colours and width when a console is made).
+    The same objects, so that every module that imported them sees the change."""
+    console.__init__(stderr=False, width=None if Console().is_terminal else 140)
+    errors.__init__(stderr=True)
+
+
 class EngineName(str, Enum):
     auto = "auto"
     fused = "fused"

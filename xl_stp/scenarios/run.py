@@ -15,6 +15,7 @@ Two ways, the same answers:
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -205,14 +206,15 @@ def run_copies(book: Book, scenarios: list[Scenario], registry: Registry, output
             paths.append(p)
         kwargs = dict(out_dir=str(regen_dir), engine=engine, full=True)
         results: dict[int, Result] = {}
-        for i, fr in execute(regen_file, paths, registry, kwargs, jobs, scheduler):
-            r = Result(names[i], notes=applied[i].notes, seconds=fr.seconds, error=fr.error)
-            if not fr.failed:
-                cmp.engine = fr.engine
-                r.values = _pick(book, _stored(Path(fr.output)), applied[i].values, cmp.cells())
-            results[i] = r
-            if on_done and i:
-                on_done(r)
+        with contextlib.closing(execute(regen_file, paths, registry, kwargs, jobs, scheduler)) as done:
+            for i, fr in done:  # closed on Ctrl-C too
+                r = Result(names[i], notes=applied[i].notes, seconds=fr.seconds, error=fr.error)
+                if not fr.failed:
+                    cmp.engine = fr.engine
+                    r.values = _pick(book, _stored(Path(fr.output)), applied[i].values, cmp.cells())
+                results[i] = r
+                if on_done and i:
+                    on_done(r)
         cmp.results = [results[i] for i in range(len(paths))]
         if out_dir:
             (regen_dir / paths[0].name).unlink(missing_ok=True)  # the base case is the original: not kept

@@ -99,9 +99,23 @@ class Worker:
         self._buffer = b""  # answers read from the pipe but not yet taken (several may arrive together)
         self.started: dict | None = None
         self.quitting = False  # asked to quit: stopped, as far as this process is concerned
+        self._parent = os.getpid()  # the process that started it (and alone can wait for it)
+
+    def adopt(self) -> None:
+        """This process takes over a worker its parent started (the resident process's forked command,
+        ``xl_stp.cli.resident``): it talks to it through the same pipe, but cannot wait for it."""
+        self._parent = -1
 
     def alive(self) -> bool:
-        return not self.quitting and self.proc.poll() is None
+        if self.quitting:
+            return False
+        if os.getpid() == self._parent:
+            return self.proc.poll() is None
+        try:  # a worker this process took over: Popen cannot poll another process's child
+            os.kill(self.proc.pid, 0)
+            return True  # still there (the pipe says if it stopped and is waiting to be reaped)
+        except OSError:
+            return False
 
     def ready(self) -> dict:
         """The worker's ready message, waiting for LibreOffice to start the first time."""
@@ -165,8 +179,11 @@ class Worker:
     def kill(self) -> None:
         """Stop the worker at once (LibreOffice dies with it) and remove its profile."""
         try:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+            if os.getpid() == self._parent:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+            else:
+                os.kill(self.proc.pid, 9)
         except Exception:
             pass
         if self.started and self.started.get("profile"):
