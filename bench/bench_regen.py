@@ -71,6 +71,7 @@ from udfs import discover
 from udfs.excel import decode_cached
 from xl_stp.batch import regen_file, run_batch, scan
 from xl_stp.batch.engines.libreoffice import available, client, worker
+from xl_stp.cli import resident
 
 PYCEL = r'''
 import json, sys, time, types
@@ -130,6 +131,7 @@ def medians(legs: dict[str, Callable[[], object]], repeat: int) -> dict[str, flo
             t = time.perf_counter()
             fn()
             times[k].append(time.perf_counter() - t)
+            getattr(fn, "settle", lambda: None)()
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -207,15 +209,31 @@ def convert(profile: Path, path: Path, out: Path) -> Callable[[], None]:
     return run
 
 
-def command(args: list[str]) -> Callable[[], None]:
-    """``xl-stp regen ARGS`` in a new process (``python -m xl_stp.cli``, as the console script runs it)."""
+def command(args: list[str], resident_seconds: int = 0) -> Callable[[], None]:
+    """``xl-stp regen ARGS`` in a new process (``python -m xl_stp.cli``, as the console script runs it):
+    on its own (``XL_STP_RESIDENT=0``), or handed to the resident process (:func:`resident_ready`)."""
     argv = [sys.executable, "-m", "xl_stp.cli"]
+    env = {**os.environ, "XL_STP_RESIDENT": str(resident_seconds)}
 
     def run() -> None:
-        res = subprocess.run(argv + args, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+        res = subprocess.run(argv + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
         if res.returncode != 0:
             raise SystemExit(f"xl-stp {' '.join(args)}: exit {res.returncode}: {res.stderr.strip()[-500:]}")
+    if resident_seconds:
+        run.settle = resident_ready  # after each run, untimed: the next command's LibreOffice has started
     return run
+
+
+def resident_ready(timeout: float = 120) -> dict:
+    """Wait until this environment's resident process is there with the next command's LibreOffice
+    started, so that its start in the background does not fall on the next leg timed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [r for r in resident.running() if r["current"] and not r["running"] and r["libreoffice"] == "ready"]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise SystemExit("the resident process did not become ready")
 
 
 def one_shot(model: Path, twin: Path, tmp: Path, repeat: int) -> dict[str, float]:
@@ -227,12 +245,22 @@ def one_shot(model: Path, twin: Path, tmp: Path, repeat: int) -> dict[str, float
     legs = {
         "libreoffice": command(args + [str(out / "lo"), "--engine", "libreoffice"]),
         "auto": command(args + [str(out / "auto")]),
+        "resident libreoffice": command(args + [str(out / "resident-lo"), "--engine", "libreoffice"], 600),
+        "resident auto": command(args + [str(out / "resident-auto")], 600),
         "imports": lambda: subprocess.run([sys.executable, "-c", IMPORTS], cwd=ROOT, check=True, timeout=600),
         "convert": convert(recalc, twin, out / "convert"),
         "convert-default": convert(default, twin, out / "convert-default"),
     }
     command(args + [str(out / "warm-up"), "--engine", "libreoffice"])()  # the prepared profile exists
-    times = medians(legs, repeat)
+    resident.stop_all()
+    command(args + [str(out / "warm-up"), "--engine", "libreoffice"], 600)()  # starts the resident process
+    served = resident_ready()["served"]
+    try:
+        times = medians(legs, repeat)
+        if resident_ready()["served"] - served != 2 * repeat:
+            raise SystemExit("the resident process did not run every resident leg: not comparable")
+    finally:
+        resident.stop_all()
     recomputed = cached_values(str(out / "convert" / twin.name))["Summary"]["B1"]
     if not recomputed:
         raise SystemExit("soffice --convert-to did not recalculate the native twin: the baseline is not comparable")
@@ -336,6 +364,8 @@ def goals_table(small: tuple, large: tuple, a: dict, b: dict, c: tuple, repeat: 
     conv, lo_b = "soffice --convert-to, native twin", "LibreOffice native-only"
     row(f"(a) one-shot, cold: {small[0]}", "xl-stp regen --engine libreoffice", a["libreoffice"], conv, a["convert"], 1.5)
     row("", "xl-stp regen (auto: fused)", a["auto"], conv, a["convert"], 1.5)
+    row("", "the same, resident process: --engine libreoffice", a["resident libreoffice"], conv, a["convert"], 1.5)
+    row("", "the same, resident process: auto (fused)", a["resident auto"], conv, a["convert"], 1.5)
     row("", "Python start-up and imports alone", a["imports"], conv, a["convert"])
     row("", "xl-stp regen --engine libreoffice", a["libreoffice"], "convert-to, default profile: no recalc", a["convert-default"])
     row(f"(b) warm: {large[0]}", "regen --engine libreoffice", b["lo"], lo_b, b["native"], 1.2)

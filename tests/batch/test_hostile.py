@@ -357,12 +357,15 @@ def test_killed_mid_batch_leaves_only_whole_outputs(tmp_path, sig, originals):
         originals.add(shutil.copy(model, src / f"org_{i:02d}.xlsx"))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "xl_stp.cli", "regen", str(src), "--out", str(out), "--engine", "formulas", "--jobs", "2"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and len(list(out.glob("*.xlsx"))) < 3:
         time.sleep(0.05)
     os.killpg(proc.pid, sig)
-    proc.wait(timeout=60)
+    _, err = proc.communicate(timeout=60)
+    if sig == signal.SIGTERM:  # as Ctrl-C: the workbooks not started are not started, and it says so
+        assert proc.returncode == 130 and "xl-stp: stopped; workbooks already written are complete" in err, err
     time.sleep(0.5)
     done = sorted(out.glob("*.xlsx"))
     assert 0 < len(done) < 16

@@ -119,12 +119,15 @@ def run(argv: list[str]) -> int:
         return needs(_command(argv), e)
     try:
         app(args=argv)
-    except SystemExit as e:
-        return _status(e.code)
+    except SystemExit as e:  # typer turns Ctrl-C (and so SIGTERM, _stop) into exit status 130
+        status = _status(e.code)
     except KeyboardInterrupt:
+        status = 130
+    else:
+        status = 0
+    if status == 130:
         print("xl-stp: stopped; workbooks already written are complete, nothing else was changed", file=sys.stderr)
-        return 130
-    return 0
+    return status
 
 
 def _status(code) -> int:

@@ -292,10 +292,10 @@ def resident(stop: bool = typer.Option(False, "--stop", help="Stop them (each le
                   f"{len(found)} resident process(es)")
     if found:
         t = Table()
-        for h in ("process", "commands run", "running now", "serves this environment"):
+        for h in ("process", "commands run", "running now", "LibreOffice for the next", "serves this environment"):
             t.add_column(h, justify="right")
         for f in found:
-            t.add_row(str(f["pid"]), f"{f['served']:,}", str(f["running"]), "yes" if f["current"] else "no")
+            t.add_row(str(f["pid"]), f"{f['served']:,}", str(f["running"]), f["libreoffice"], "yes" if f["current"] else "no")
         console.print(t)
 
 

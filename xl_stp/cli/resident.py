@@ -155,12 +155,12 @@ def forward(argv: list[str]) -> int | None:
 def _run_there(s: socket.socket, argv: list[str]) -> int | None:
     import signal
 
-    request = json.dumps({
-        "op": "run", "argv": sys.argv[:1] + argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask(),
-        "encoding": [getattr(f, "encoding", None) or "utf-8" for f in (sys.stdin, sys.stdout, sys.stderr)],
-    }).encode()
     try:
-        socket.send_fds(s, [_HEADER.pack(len(request))], [0, 1, 2])
+        request = json.dumps({
+            "op": "run", "argv": sys.argv[:1] + argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask(),
+            "encoding": [getattr(f, "encoding", None) or "utf-8" for f in (sys.stdin, sys.stdout, sys.stderr)],
+        }).encode()
+        socket.send_fds(s, [_HEADER.pack(len(request))], [0, 1, 2])  # a folder gone, a descriptor closed: here
         s.sendall(request)
         if _read(s, 1) != _STARTED:
             s.close()
@@ -315,6 +315,14 @@ class Server:
         except Exception:  # noqa: BLE001 - the command starts its own, and says what fails
             return None
 
+    def _spare_state(self) -> str:
+        """The next command's LibreOffice: ready (its ready message waits in the pipe), starting, or none."""
+        import select
+
+        if self.spare is None:
+            return "none"
+        return "ready" if select.select([self.spare.proc.stdout.fileno()], [], [], 0)[0] else "starting"
+
     def _reap(self) -> None:
         import time
 
@@ -346,7 +354,7 @@ class Server:
                 os.close(fd)
             if op == "status":
                 conn.sendall(json.dumps({"pid": os.getpid(), "served": self.served, "running": len(self.children),
-                                         "address": self.address}).encode())
+                                         "address": self.address, "libreoffice": self._spare_state()}).encode())
             conn.close()
             return "stop" if op == "stop" else None
         worker, self.spare = self.spare, None
