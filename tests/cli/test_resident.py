@@ -149,3 +149,84 @@ def test_off_starts_none_and_stop_stops_them(tmp_path, started):
     assert "1 resident process(es) stopped" in xlstp("resident", "--stop").stdout
     _wait(lambda: not resident.running(), "the resident process to stop", 30)
     assert not list(Path(resident.folder()).glob("*.sock"))
+
+
+@pytest.mark.parametrize("how", ["alone", "resident"])
+def test_a_batch_on_local_processes_with_libreoffice(tmp_path, started, how):
+    """Each pool process starts a LibreOffice of its own: the worker the command started (or took
+    over) before forking the pool stays the command's."""
+    if not resident_lo():
+        pytest.skip("LibreOffice not installed")
+    src = tmp_path / "in"
+    src.mkdir()
+    model, _ = finance_workbook(tmp_path / "model.xlsx", rows=5)
+    for i in range(4):
+        (src / f"b{i}.xlsx").write_bytes(model.read_bytes())
+    env = _env(XL_STP_RESIDENT="0") if how == "alone" else _env()
+    if how == "resident":
+        xlstp("regen", model, "--out", tmp_path / "warm", "--engine", "libreoffice")
+        started()
+    res = xlstp("regen", src, "--out", tmp_path / "out", "--engine", "libreoffice", "--jobs", "2", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert len(list((tmp_path / "out").glob("*.xlsx"))) == 4
+    if how == "resident":
+        assert _served() == 1
+
+
+def resident_lo() -> bool:
+    from xl_stp.batch.engines.libreoffice import available
+
+    return available()
+
+
+def test_closed_descriptors_and_ignored_hangups_are_as_without_it(tmp_path, started):
+    model, _ = finance_workbook(tmp_path / "model.xlsx", rows=5)
+    xlstp("regen", model, "--out", tmp_path / "warm", "--engine", "formulas")
+    started()
+    # standard output closed: the command runs in the xl-stp process itself (a socket would take its place)
+    closed = subprocess.run([sys.executable, "-m", "xl_stp.cli", "regen", str(model), "--out", str(tmp_path / "c"),
+                             "--engine", "formulas"], cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True,
+                            timeout=300, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 0, closed.stderr
+    assert _served() == 0
+    # nohup: a hang-up the xl-stp process ignores does not stop its command
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(6):
+        (src / f"h{i}.xlsx").write_bytes(model.read_bytes())
+    proc = subprocess.Popen([sys.executable, "-m", "xl_stp.cli", "regen", str(src), "--out", str(tmp_path / "h"),
+                             "--engine", "formulas", "--jobs", "1"], cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    _wait(lambda: any(r["running"] for r in resident.running()), "the command to start")
+    os.killpg(proc.pid, signal.SIGHUP)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert len(list((tmp_path / "h").glob("*.xlsx"))) == 6 and _served() == 1
+
+
+def test_the_resident_process_holds_no_folder_and_imports_nothing_from_one(tmp_path, started):
+    """It runs in /, with no folder in front of its import path: a module in a workbook's folder is
+    never imported by it."""
+    model, _ = finance_workbook(tmp_path / "model.xlsx", rows=5)
+    (tmp_path / "openpyxl.py").write_text("raise SystemExit('imported from the workbook folder')\n")
+    xlstp("regen", "model.xlsx", "--out", "a", "--engine", "formulas", cwd=tmp_path)
+    found = started()
+    assert os.readlink(f"/proc/{found[0]['pid']}/cwd") == "/"
+    res = xlstp("regen", "model.xlsx", "--out", "b", "--engine", "formulas", cwd=tmp_path)
+    assert res.returncode == 0 and _served() == 1, res.stderr
+
+
+def test_a_file_added_or_removed_changes_what_is_served(tmp_path, monkeypatch):
+    here = tmp_path / "xl_stp"
+    (here / "cli").mkdir(parents=True)
+    (tmp_path / "udfs").mkdir()
+    (here / "a.py").write_text("A = 1\n")
+    old = (here / "a.py").stat()
+    monkeypatch.setattr(resident, "__file__", str(here / "cli" / "resident.py"))
+    base = resident.key()
+    (here / "b.py").write_text("B = 1\n")
+    os.utime(here / "b.py", ns=(old.st_atime_ns, old.st_mtime_ns - 10**9))  # older than the newest file
+    assert resident.key() != base
+    (here / "b.py").unlink()
+    assert resident.key() == base

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import traceback
 import typing
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -54,8 +55,8 @@ def execute(task: Callable[..., Any], paths: list[Path], registry: Registry, kwa
         for i, p in enumerate(paths):
             yield i, task(p, registry, **kwargs)
         return
-    with ProcessPoolExecutor(max_workers=n) as pool:
-        futures = {pool.submit(task, str(p), registry, **kwargs): i for i, p in enumerate(paths)}
+    with ProcessPoolExecutor(max_workers=n, initializer=_worker_signals) as pool:
+        futures = {pool.submit(_unless_stopped, task, str(p), registry, kwargs): i for i, p in enumerate(paths)}
         try:
             for fut in as_completed(futures):
                 i = futures[fut]
@@ -66,6 +67,32 @@ def execute(task: Callable[..., Any], paths: list[Path], registry: Registry, kwa
         except BaseException:  # Ctrl-C or SIGTERM (the workers get it too), or the caller stopped: no new workbook starts
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+#: A pool's worker process was stopped (Ctrl-C or SIGTERM): it starts no other workbook.
+_stopping = False
+
+
+def _stop_worker(_signum, _frame) -> None:
+    """Ctrl-C or SIGTERM in a pool's worker: the workbook in progress stops (its temporary file is
+    removed as it unwinds), and none of those already queued to this process starts; a second
+    signal is ignored, so that it cannot cut the removal short."""
+    global _stopping
+    _stopping = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _worker_signals() -> None:
+    signal.signal(signal.SIGINT, _stop_worker)
+    signal.signal(signal.SIGTERM, _stop_worker)
+
+
+def _unless_stopped(task: Callable[..., Any], path: str, registry: Registry, kwargs: dict) -> Any:
+    if _stopping:
+        raise KeyboardInterrupt("the run was stopped before this workbook started")
+    return task(path, registry, **kwargs)
 
 
 def _died(task: Callable[..., Any], path: Path, e: Exception) -> Any:

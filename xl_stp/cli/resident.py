@@ -35,10 +35,14 @@ IDLE = 600.0
 #: The commands handed to a resident process (the others start quickly on their own).
 COMMANDS = ("regen", "verify", "scenarios")
 #: Environment variables whose values change what a command does: one resident process per set.
-ENVIRONMENT = ("PATH", "HOME", "TMPDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "LANG", "LC_ALL", "LC_CTYPE",
-               "LC_NUMERIC", "PYTHONPATH", "PYTHONHASHSEED", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+ENVIRONMENT = ("PATH", "HOME", "TMPDIR", "TZ", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "LANG", "LANGUAGE", "LC_ALL",
+               "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+#: ... and every variable with one of these prefixes (Python's own, LibreOffice's, ours).
+PREFIXES = ("PYTHON", "SAL_", "XL_STP_")
 _HEADER = struct.Struct("!I")
-_STARTED, _FINISHED = b"S", b"F"  # the resident process's answers: the command started (a fork), its status
+#: The resident process's answers, each with a number: the command started (its process group), its exit
+#: status, or the command cannot run there (its folder is not there, for one): it runs in the xl-stp process.
+_STARTED, _FINISHED, _REFUSED = b"S", b"F", b"R"
 
 
 def idle_seconds() -> float:
@@ -76,13 +80,14 @@ def folder() -> str | None:
 
 
 def key() -> str:
-    """What a resident process serves: this Python, this installation of xl-stp and its newest source
-    file, and the environment that changes what a command does."""
+    """What a resident process serves: this Python with its options, this installation of xl-stp and
+    every one of its files (name, size and time), the environment that changes what a command does,
+    and the view of the file system (the mount namespace: a container's folders are not the host's)."""
     import hashlib
 
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # xl_stp/
     roots = [here, os.path.join(os.path.dirname(here), "udfs")]
-    newest = 0
+    files = []
     stack = [r for r in roots if os.path.isdir(r)]
     while stack:
         with os.scandir(stack.pop()) as entries:
@@ -91,21 +96,31 @@ def key() -> str:
                     if e.name != "__pycache__":
                         stack.append(e.path)
                 else:
-                    newest = max(newest, e.stat(follow_symlinks=False).st_mtime_ns)
+                    st = e.stat(follow_symlinks=False)
+                    files.append((e.path, st.st_size, st.st_mtime_ns))
+    files.sort()
     env = sorted((k, v) for k, v in os.environ.items()
-                 if k in ENVIRONMENT or (k.startswith("XL_STP_") and k != "XL_STP_RESIDENT"))
+                 if (k in ENVIRONMENT or k.startswith(PREFIXES)) and k != "XL_STP_RESIDENT")
     # packages installed or removed (a folder on the path changes), LibreOffice installed or upgraded
     import site
 
     folders = site.getsitepackages() + [site.getusersitepackages()]
     folders += [os.path.join(d, "soffice") for d in os.environ.get("PATH", "").split(":") if d]
-    text = json.dumps([sys.executable, sys.version, here, newest, env, [_mtime(p) for p in folders]])
+    python = [sys.executable, sys.version, repr(sys.flags), sys.warnoptions, sorted(map(str, sys._xoptions.items()))]
+    text = json.dumps([python, here, files, env, [_mtime(p) for p in folders], _inode("/proc/self/ns/mnt")])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _mtime(path: str) -> int:
     try:
         return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _inode(path: str) -> int:
+    try:
+        return os.stat(path).st_ino
     except OSError:
         return 0
 
@@ -135,6 +150,11 @@ def forward(argv: list[str]) -> int | None:
     command = next((a for a in argv if not a.startswith("-")), "")
     if command not in COMMANDS or "--help" in argv or not idle_seconds():
         return None
+    try:
+        for fd in (0, 1, 2):  # a closed one would be taken by the socket, and handed over as if it were it
+            os.fstat(fd)
+    except OSError:
+        return None
     address = _address()
     if address is None:
         return None
@@ -152,37 +172,58 @@ def forward(argv: list[str]) -> int | None:
         return 130
 
 
+#: The signals passed on to the command (its process group): Ctrl-C, SIGTERM, a closed terminal; Ctrl-Z and
+#: fg/bg too, so that a stopped xl-stp stops its command. Those this process ignores (nohup) are ignored there.
+PASSED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGTSTP", "SIGCONT", "SIGTTIN", "SIGTTOU")
+
+
 def _run_there(s: socket.socket, argv: list[str]) -> int | None:
     import signal
 
+    passed = [getattr(signal, name) for name in PASSED]
+    ignored = [int(sig) for sig in passed if signal.getsignal(sig) == signal.SIG_IGN]
     try:
         request = json.dumps({
             "op": "run", "argv": sys.argv[:1] + argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask(),
             "encoding": [getattr(f, "encoding", None) or "utf-8" for f in (sys.stdin, sys.stdout, sys.stderr)],
+            "ignored": ignored,
         }).encode()
         socket.send_fds(s, [_HEADER.pack(len(request))], [0, 1, 2])  # a folder gone, a descriptor closed: here
         s.sendall(request)
-        if _read(s, 1) != _STARTED:
+        answer = _read(s, 1 + 4)
+        if len(answer) != 5 or answer[:1] != _STARTED:
             s.close()
-            return None  # the resident process was ending: the command runs here
+            return None  # the resident process was ending, or cannot run it (its folder): the command runs here
     except OSError:
         s.close()
         return None
+    group = struct.unpack("!i", answer[1:])[0]  # the command's process group
+    got: list[int] = []
 
     def pass_on(signum, _frame):
-        try:
-            s.send(bytes([signum]))
+        got.append(signum)
+        try:  # the command's group has no terminal: the kernel drops a terminal's stop signals there, not SIGSTOP
+            os.killpg(group, signal.SIGSTOP if signum in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU) else signum)
         except OSError:
             pass
+        if signum in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):  # stop here too, as without a resident process
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGSTOP)
+            signal.signal(signum, pass_on)  # continued (fg/bg): SIGCONT is passed on in turn
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, pass_on)
+    for sig in passed:
+        if int(sig) not in ignored:
+            signal.signal(sig, pass_on)
     try:
         answer = _read(s, 1 + 4)
     except OSError:
         answer = b""
     if len(answer) == 5 and answer[:1] == _FINISHED:
         return struct.unpack("!i", answer[1:])[0]
+    fatal = [sig for sig in got if sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)]
+    if fatal:  # the command died of a signal passed on: so does this process, as it would have alone
+        signal.signal(fatal[-1], signal.SIG_DFL)
+        os.kill(os.getpid(), fatal[-1])
     print("xl-stp: the resident process stopped before the command finished; workbooks already written are "
           "complete, nothing else was changed (XL_STP_RESIDENT=0 runs commands without one)", file=sys.stderr)
     return 1
@@ -212,9 +253,10 @@ def after() -> None:
     import subprocess
 
     try:
-        subprocess.Popen([sys.executable, "-c", "from xl_stp.cli.resident import serve; serve()", _Missing.address],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True, close_fds=True)
+        # -P: no folder in front of the import path (the current one would be, with -c); in / (no folder held)
+        subprocess.Popen([sys.executable, "-P", "-c", "from xl_stp.cli.resident import serve; serve()",
+                          _Missing.address], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True, cwd="/")
     except OSError:
         pass
 
@@ -226,6 +268,8 @@ def after() -> None:
 def serve() -> None:
     """The resident process (started by :func:`after`): serve the address given, one fork a command,
     until it has waited ``XL_STP_RESIDENT`` seconds with nothing to do."""
+    os.chdir("/")
+    sys.path[:] = [p for p in sys.path if p not in ("", ".")]
     Server(sys.argv[1], idle_seconds() or IDLE).run()
 
 
@@ -236,6 +280,7 @@ class Server:
         self.ended: list = []  # workers of finished commands, reaped once they stop
         self.spare = None  # a LibreOffice worker started for the next command
         self.served = 0
+        self.failed_spares = 0  # spares that stopped before a command took them: after 3, none is started
 
     def run(self) -> None:
         import fcntl
@@ -266,7 +311,7 @@ class Server:
         try:
             while True:
                 self._reap()
-                if not self.children and self.spare is None:
+                if not self.children and self.spare is None and self.failed_spares < 3:
                     self.spare = self._worker()
                 wait = None if self.children else max(0.0, self.quiet_since + self.idle - time.monotonic())
                 if wait == 0.0:
@@ -286,11 +331,7 @@ class Server:
                 pass
             if self.spare is not None:
                 self.spare.quit()
-            try:
-                os.unlink(lock.name)
-            except OSError:
-                pass
-            lock.close()
+            lock.close()  # the file stays: removing it would let two processes lock two files of one name
 
     def _prepare(self) -> None:
         """Import what the commands run (the imports are what a one-shot command spends most on)."""
@@ -339,6 +380,7 @@ class Server:
         self.ended = [w for w in self.ended if w.proc.poll() is None]
         if self.spare is not None and self.spare.proc.poll() is not None:
             self.spare = None
+            self.failed_spares += 1
 
     def _serve(self, conn: socket.socket, listener: socket.socket, wake: tuple[int, int]) -> str | None:
         try:
@@ -383,19 +425,24 @@ def _child(conn: socket.socket, fds: list[int], request: dict, worker) -> None:
     import signal
     import threading
 
-    status = 1
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for name in PASSED:  # as the xl-stp process has them: ignored there, ignored here
+            sig = getattr(signal, name)
+            default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+            signal.signal(sig, signal.SIG_IGN if int(sig) in request["ignored"] else default)
         os.setsid()  # a group of its own, as a command in a terminal has: a signal reaches its pool's processes too
-        for i, fd in enumerate(fds):
-            os.dup2(fd, i)
-            os.close(fd)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        import time
+
+        time.tzset()
         os.umask(request["umask"])
+        for i, fd in enumerate(fds):
+            os.dup2(fd, i)
+            os.close(fd)
         enc = request["encoding"]
         sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding=enc[0])
         sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding=enc[1],
@@ -416,28 +463,29 @@ def _child(conn: socket.socket, fds: list[int], request: dict, worker) -> None:
             client._worker = worker
             atexit.register(worker.quit)
         conn.settimeout(None)
-        conn.sendall(_STARTED)
-        finished = threading.Event()
-
-        def watch() -> None:  # a signal passed on, or the xl-stp process gone (as SIGTERM)
-            while True:
-                try:
-                    data = conn.recv(16)
-                except OSError:
-                    data = b""
-                if finished.is_set():
-                    return
-                for signum in data or bytes([signal.SIGTERM]):
-                    os.killpg(os.getpgrp(), signum)
-                if not data:
-                    return
+        conn.sendall(_STARTED + struct.pack("!i", os.getpid()))
+    except BaseException:  # noqa: BLE001 - nothing has run: the xl-stp process runs the command itself
+        try:
+            conn.sendall(_REFUSED + struct.pack("!i", 0))
+        finally:
+            os._exit(1)
+    status = 1
+    finished = threading.Event()
+    try:
+        def watch() -> None:  # the xl-stp process gone (killed): stop as by SIGTERM
+            try:
+                while conn.recv(16):
+                    pass
+            except OSError:
+                pass
+            if not finished.is_set():
+                os.killpg(os.getpgrp(), signal.SIGTERM)
 
         threading.Thread(target=watch, daemon=True).start()
         from . import run
 
         status = run(request["argv"][1:])
         atexit._run_exitfuncs()
-        finished.set()
     except KeyboardInterrupt:
         status = 130
     except BaseException:  # noqa: BLE001 - said on the command's standard error, never lost
@@ -445,6 +493,7 @@ def _child(conn: socket.socket, fds: list[int], request: dict, worker) -> None:
 
         traceback.print_exc()
     finally:
+        finished.set()  # the xl-stp process may go as soon as it has the status
         for f in (sys.stdout, sys.stderr):
             try:
                 f.flush()
@@ -462,7 +511,7 @@ def _child(conn: socket.socket, fds: list[int], request: dict, worker) -> None:
 
 
 def running() -> list[dict]:
-    """This user's resident processes (stale sockets removed)."""
+    """This user's resident processes (sockets nobody listens on any more are removed)."""
     where = folder()
     found = []
     if where is None:
@@ -471,15 +520,18 @@ def running() -> list[dict]:
         if not name.endswith(".sock"):
             continue
         path = os.path.join(where, name)
-        answer = _ask(path, "status")
-        if answer is None:  # nobody there any more
-            for stale in (path, path[: -len(".sock")] + ".lock"):
-                try:
-                    os.unlink(stale)
-                except OSError:
-                    pass
+        try:
+            answer = json.loads(_ask(path, "status") or b"null")
+        except (ConnectionRefusedError, FileNotFoundError):  # its process is gone
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
             continue
-        found.append(json.loads(answer or b"{}") | {"current": path == _address()})
+        except (OSError, ValueError):  # busy, or ending: not listed this time
+            continue
+        if isinstance(answer, dict) and "pid" in answer:
+            found.append(answer | {"current": path == _address()})
     return found
 
 
@@ -487,11 +539,16 @@ def stop_all() -> int:
     """Stop this user's resident processes (each once its running commands finish); how many."""
     stopped = 0
     for r in running():
-        stopped += _ask(r["address"], "stop") is not None
+        try:
+            _ask(r["address"], "stop")
+            stopped += 1
+        except OSError:
+            pass
     return stopped
 
 
-def _ask(path: str, op: str) -> bytes | None:
+def _ask(path: str, op: str) -> bytes:
+    """The resident process's answer to a status or stop request (OSError when it cannot be asked)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)
     try:
@@ -499,7 +556,5 @@ def _ask(path: str, op: str) -> bytes | None:
         body = json.dumps({"op": op}).encode()
         s.sendall(_HEADER.pack(len(body)) + body)
         return _read(s, 1 << 16)
-    except OSError:
-        return None
     finally:
         s.close()

@@ -100,14 +100,17 @@ class Worker:
         self.started: dict | None = None
         self.quitting = False  # asked to quit: stopped, as far as this process is concerned
         self._parent = os.getpid()  # the process that started it (and alone can wait for it)
+        self._owner = self._parent  # the process that talks to it
 
     def adopt(self) -> None:
         """This process takes over a worker its parent started (the resident process's forked command,
         ``xl_stp.cli.resident``): it talks to it through the same pipe, but cannot wait for it."""
-        self._parent = -1
+        self._owner = os.getpid()
 
     def alive(self) -> bool:
-        if self.quitting:
+        """Alive and this process's to use: a process forked from its owner (a pool's worker) that
+        did not take it over starts its own."""
+        if self.quitting or os.getpid() != self._owner:
             return False
         if os.getpid() == self._parent:
             return self.proc.poll() is None
@@ -177,7 +180,11 @@ class Worker:
         return self.receive()
 
     def kill(self) -> None:
-        """Stop the worker at once (LibreOffice dies with it) and remove its profile."""
+        """Stop the worker at once (LibreOffice dies with it) and remove its profile; the next
+        :func:`worker` starts another. Nothing but that in a process that does not own it."""
+        self.quitting = True
+        if os.getpid() != self._owner:
+            return
         try:
             if os.getpid() == self._parent:
                 self.proc.kill()
