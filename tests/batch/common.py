@@ -19,5 +19,14 @@ LO = pytest.param("libreoffice", marks=[pytest.mark.libreoffice, pytest.mark.ski
 ENGINES = ["formulas", LO]
 
 
+def copies(model: Path, folder: Path, n: int, stem: str = "org") -> list[Path]:
+    """``n`` copies of ``model`` in ``folder`` (made here): a batch for the command line."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{stem}_{i:02d}.xlsx" for i in range(n)]
+    for p in paths:
+        p.write_bytes(Path(model).read_bytes())
+    return paths
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

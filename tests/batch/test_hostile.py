@@ -28,11 +28,12 @@ from typer.testing import CliRunner
 
 from tests.data import hostile
 from tests.data.corpus import finance_workbook
+from xl_stp.cli import STOPPED
 from xl_stp.cli.commands import app
 from xl_stp.batch import Limits
 from xl_stp.batch.run import regen_file
 from xl_stp.batch.engines.libreoffice import available as lo_available
-from tests.batch.common import REGISTRY
+from tests.batch.common import REGISTRY, copies
 
 ROOT = Path(__file__).resolve().parents[2]
 patch_module = importlib.import_module("xl_stp.batch.patch")  # the module (the package exports the function)
@@ -351,10 +352,9 @@ def test_in_place_waits_for_another_run_or_gives_up(tmp_path, originals):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_killed_mid_batch_leaves_only_whole_outputs(tmp_path, sig, originals):
     src = tmp_path / "in"
-    src.mkdir()
     model, _ = finance_workbook(tmp_path / "model.xlsx", rows=20)
-    for i in range(16):
-        originals.add(shutil.copy(model, src / f"org_{i:02d}.xlsx"))
+    for p in copies(model, src, 16):
+        originals.add(p)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "xl_stp.cli", "regen", str(src), "--out", str(out), "--engine", "formulas", "--jobs", "2"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -365,7 +365,7 @@ def test_killed_mid_batch_leaves_only_whole_outputs(tmp_path, sig, originals):
     os.killpg(proc.pid, sig)
     _, err = proc.communicate(timeout=60)
     if sig == signal.SIGTERM:  # as Ctrl-C: the workbooks not started are not started, and it says so
-        assert proc.returncode == 130 and "xl-stp: stopped; workbooks already written are complete" in err, err
+        assert proc.returncode == 130 and STOPPED in err, err
     time.sleep(0.5)
     done = sorted(out.glob("*.xlsx"))
     assert 0 < len(done) < 16

@@ -35,8 +35,10 @@ def _command(argv: list[str]) -> str:
     return next((a for a in argv if not a.startswith("-")), "")
 
 
-#: Commands that compute workbooks, and so may need LibreOffice.
+#: Commands that compute workbooks, and so may need LibreOffice (and are handed to a resident process).
 COMPUTING = ("regen", "verify", "scenarios")
+#: What a command stopped by Ctrl-C or SIGTERM says (exit status 130).
+STOPPED = "xl-stp: stopped; workbooks already written are complete, nothing else was changed"
 
 
 def _start_libreoffice_early(argv: list[str]) -> None:
@@ -126,7 +128,7 @@ def run(argv: list[str]) -> int:
     else:
         status = 0
     if status == 130:
-        print("xl-stp: stopped; workbooks already written are complete, nothing else was changed", file=sys.stderr)
+        print(STOPPED, file=sys.stderr)
     return status
 
 

@@ -32,8 +32,6 @@ import sys
 
 #: Seconds a resident process waits for the next command before it exits.
 IDLE = 600.0
-#: The commands handed to a resident process (the others start quickly on their own).
-COMMANDS = ("regen", "verify", "scenarios")
 #: Environment variables whose values change what a command does: one resident process per set.
 ENVIRONMENT = ("PATH", "HOME", "TMPDIR", "TZ", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "LANG", "LANGUAGE", "LC_ALL",
                "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -147,8 +145,9 @@ def forward(argv: list[str]) -> int | None:
     """Run the command in this user's resident process: its exit status; None when it is not one to
     hand over, resident processes are off, or none is there yet (it then runs here as always, and
     :func:`after` starts one)."""
-    command = next((a for a in argv if not a.startswith("-")), "")
-    if command not in COMMANDS or "--help" in argv or not idle_seconds():
+    from . import COMPUTING, _command  # the cli package's own module: imports nothing more
+
+    if _command(argv) not in COMPUTING or "--help" in argv or not idle_seconds():
         return None
     try:
         for fd in (0, 1, 2):  # a closed one would be taken by the socket, and handed over as if it were it
@@ -168,7 +167,9 @@ def forward(argv: list[str]) -> int | None:
     try:
         return _run_there(s, argv)
     except KeyboardInterrupt:  # before the signals were passed on: the command, if it started, sees this process go
-        print("xl-stp: stopped; workbooks already written are complete, nothing else was changed", file=sys.stderr)
+        from . import STOPPED
+
+        print(STOPPED, file=sys.stderr)
         return 130
 
 
