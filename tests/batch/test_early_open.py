@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 import sys
 
 import pytest
@@ -58,3 +59,77 @@ def test_the_command_gives_the_same_file_as_a_run_in_process(tmp_path):
     assert proc.returncode == 0, proc.stderr
     r = regen_file(path, REGISTRY, out_dir=tmp_path / "lib", engine="libreoffice")
     assert sha(tmp_path / "cli" / "m.xlsx") == sha(r.output)
+
+
+def _spy_scan(monkeypatch) -> list[int]:
+    """The worker's openings counted as the scan starts (what LibreOffice was asked to load by then)."""
+    from xl_stp.batch import run, verify
+
+    seen: list[int] = []
+    for module, name in ((run, "scan"), (verify, "scan_workbook")):
+        real = getattr(module, name)
+
+        def spied(*a, real=real, **k):
+            seen.append(client.worker().opened)
+            return real(*a, **k)
+        monkeypatch.setattr(module, name, spied)
+    return seen
+
+
+@pytest.mark.parametrize("how", ["asks", "--full", "verify"])
+def test_a_workbook_recomputed_in_full_is_loaded_while_python_scans_it(tmp_path, monkeypatch, how):
+    path = excel_like(tmp_path / "m.xlsx", MODEL, full_calc=how == "asks")
+    seen = _spy_scan(monkeypatch)
+    before = client.worker().opened
+    if how == "verify":
+        from xl_stp.batch.verify import verify_file
+        r = verify_file(path, REGISTRY, engine="libreoffice")
+        assert r.error is None and r.compared == 2
+    else:
+        r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="libreoffice", full=how == "--full")
+        assert values(r.output) == {"A1": 100, "A2": 90, "C1": 10, "D1": "10!"}
+    assert seen == [before + 1] and client.worker().opened == before + 1  # asked before the scan, and once
+
+
+def test_in_default_mode_the_workbook_is_loaded_after_the_scan(tmp_path, monkeypatch):
+    """Only the scan knows whether anything is dirty (and so whether LibreOffice is needed at all)."""
+    path = excel_like(tmp_path / "m.xlsx", MODEL)
+    seen = _spy_scan(monkeypatch)
+    before = client.worker().opened
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="libreoffice")
+    assert r.status == "ok" and seen == [before] and client.worker().opened == before + 1
+
+
+@pytest.mark.parametrize("how", ["no formula", "a formula element of another prefix", "a formula on a later sheet"])
+def test_a_workbook_with_no_formula_is_never_handed_to_libreoffice(tmp_path, how):
+    """A data-only file that asks for a full recalculation (as pandas' and openpyxl's exports do)."""
+    import openpyxl
+
+    from xl_stp.batch.package import Package
+    from xl_stp.batch.scan import has_formulas
+
+    path = tmp_path / "data.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["<f>", "a <f/> in text", 1.5])
+    wb.create_sheet("Later").append([1, 2, "=A1+B1" if how == "a formula on a later sheet" else 3])
+    wb.save(path)
+    if how == "a formula element of another prefix":
+        with zipfile.ZipFile(path) as z:
+            parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+        sheet = parts["xl/worksheets/sheet2.xml"]
+        sheet = sheet.replace(b"<worksheet ", b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ')
+        parts["xl/worksheets/sheet2.xml"] = sheet.replace(b'<c r="C1" t="n"><v>3</v></c>', b'<c r="C1"><x:f>A1+B1</x:f></c>')
+        assert parts["xl/worksheets/sheet2.xml"] != sheet
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+    with Package(path) as pkg:
+        assert pkg.asks_full_calc()
+        assert has_formulas(pkg) == (how != "no formula")
+    before = client.worker().opened
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="libreoffice")
+    assert r.status == "ok", r.error
+    if how == "no formula":
+        assert client.worker().opened == before and r.recalc == "no formula cells: nothing to recompute"
+    else:
+        assert client.worker().opened == before + 1 and r.formula_cells == 1

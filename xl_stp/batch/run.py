@@ -18,13 +18,13 @@ from typing import Callable, Iterable
 
 from .diagnose import diagnose
 from .diagnose import failed as call_failed
-from .engines import Engine, Registry, get_engine, other_engine
+from .engines import Engine, Loading, Registry, get_engine, other_engine
 from .package import Limits, Package, TooManyFormulas, WorkbookError
 from .parallel import execute, failures_recorded
 from .patch import PatchReport, patch, remove_stale_temps
 from .recalc import guard_meaning, select
 from .verify import compare
-from .scan import WorkbookScan, scan
+from .scan import WorkbookScan, has_formulas, scan
 from .settled import described, settled
 
 SUFFIXES = (".xlsx", ".xlsm")
@@ -177,6 +177,10 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
                 full: bool = False) -> PatchReport:
     """Scan, compute and patch an open package; the counts and problems go into ``result``."""
     pkg.check_prologs()  # before anything else reads the file: LibreOffice loads it while Python scans it
+    loading = Loading(eng, pkg)
+    if (full or pkg.asks_full_calc()) and has_formulas(pkg):  # all recomputed: the engine loads it while Python scans
+        eng.trust_stored_values(False)
+        loading()
     sc = _scan(pkg, eng)
     result.formula_cells = sc.formula_count
     result.stp_cells = len(sc.stp_cells())
@@ -191,9 +195,9 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
         if cross_check:
             result.problems.append("cross-check skipped: nothing needed recomputing, so no engine computed anything")
         return patch(pkg, dst, {}, fast_sheets=sc.fast_sheets())  # every value as stored: the file as it is
-    eng.trust_stored_values(not everything)
-    readable = pkg.readable_path()  # the file itself, or a copy with its parts under their real names
-    eng.prepare(readable)
+    if loading.path is None:  # Excel's semantics: the engine keeps the values the file stores
+        eng.trust_stored_values(not everything)
+    readable = loading()
     ref_problems, keep = sc.reference_problems()
     computed = eng.compute(readable, registry, sc)
     if computed.engine:

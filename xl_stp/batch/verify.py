@@ -19,11 +19,11 @@ from typing import Any, Callable, Mapping
 
 from udfs.excel import decode_cached
 
-from .engines import Registry, get_engine
+from .engines import Loading, Registry, get_engine
 from .package import Limits, Package, WorkbookError
 from .parallel import execute, failures_recorded
 from .recalc import VOLATILE_CELL, Graph, agree
-from .scan import WorkbookScan, constants
+from .scan import WorkbookScan, constants, has_formulas
 from .scan import scan as scan_workbook
 
 @dataclass
@@ -146,15 +146,16 @@ def verify_file(path: str | Path, registry: Registry, engine: str = "auto", limi
         result.engine = eng.name
         with Package(Path(path), limits) as pkg:
             pkg.check_prologs()
-            sc = scan_workbook(pkg)
-            result.formula_cells = sc.formula_count
-            if sc.formula_count:
-                readable = pkg.readable_path()
-                eng.prepare(readable)
-                try:
-                    computed = eng.compute(readable, registry, sc)
-                finally:
-                    eng.release()
+            loading = Loading(eng, pkg)
+            try:
+                if has_formulas(pkg):  # the engine loads the workbook while Python scans it
+                    loading()
+                sc = scan_workbook(pkg)
+                result.formula_cells = sc.formula_count
+                computed = eng.compute(loading(), registry, sc) if sc.formula_count else None
+            finally:
+                eng.release()
+            if computed is not None:
                 found = compare(sc, computed.values, eng.name, engines=computed.engines)
                 result.compared, result.agreed, result.left_out = found.compared, found.agreed, found.left_out
                 result.disagreements = [asdict(d) for d in found.disagreements]

@@ -7,6 +7,7 @@ __all__ = lazily(__name__, {
     "Computed": ".base",
     "Engine": ".base",
     "EngineRefused": ".base",
+    "Loading": ".base",
     "Registry": ".base",
     "Unsupported": ".base",
     "FormulasEngine": ".formulas",

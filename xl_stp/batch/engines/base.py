@@ -122,3 +122,20 @@ class Engine(ABC):
         """Told before :meth:`prepare`: the values the workbook stores are Excel's and only dirty
         cells will be written (default mode), so an engine may keep the stored values of the rest
         rather than recompute them. Engines that always compute everything ignore it."""
+
+
+class Loading:
+    """An engine's loading of one open package (:meth:`Engine.prepare`), started by the first call
+    (before the scan, when it is known that the engine will be needed, or after it) and only once.
+    ``path``: what the engine was given (the file itself, or a copy with its parts under their real
+    names), None until then."""
+
+    def __init__(self, engine: Engine, package: Any):
+        self.engine, self.package = engine, package
+        self.path: Path | None = None
+
+    def __call__(self) -> Path:
+        if self.path is None:
+            self.path = self.package.readable_path()
+            self.engine.prepare(self.path)
+        return self.path
