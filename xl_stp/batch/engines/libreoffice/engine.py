@@ -6,7 +6,8 @@ LibreOffice named them), then repeat until the STP_* results stop changing: read
 arguments from LibreOffice's cells in bulk, compute the call through the registry, write the
 results into LibreOffice's in-memory copy (where the unknown STP_* formula is replaced by its
 values; a failed call's cells by the error #VALUE!, so that LibreOffice computes every dependent
-formula from an error, as Excel does), and recalculate. Finally every formula-result cell is read
+formula from an error, as Excel does), and recalculate (no pass more where no argument can read a
+result but directly: :func:`.plan._one_pass`). Finally every formula-result cell is read
 back in one range call per sheet. What is planned before LibreOffice is asked anything is in
 :mod:`.plan`. Values come back as Excel holds them (:mod:`.worker`): a logical result as
 True/False, an error as Excel's own literal for it.
@@ -52,7 +53,7 @@ from ...recalc import VOLATILE_CELL, Graph, Key, Parser
 from ...scan import WorkbookScan
 from ..base import Computed, Engine, Registry, Unsupported
 from .client import Worker, adopt_early, worker
-from .plan import PRE_MAX_CELLS, _api_value, _fit, _overlap, _Plan, _set_scratch
+from .plan import PRE_MAX_CELLS, _api_value, _fit, _one_pass, _overlap, _Plan, _set_scratch
 
 
 class LibreOfficeEngine(Engine):
@@ -109,6 +110,7 @@ class LibreOfficeEngine(Engine):
         calls = self._calls(registry, scan)
         plan = _Plan(scan, calls)  # pure Python, done while LibreOffice is still loading the workbook
         plan.precompute(path, scan)
+        plan.one_pass = _one_pass(scan, plan)
         w = worker()
         sheets = self._open(path, scan)
         kept = False
@@ -210,6 +212,9 @@ class _Session:
                 break
             if changed:
                 plan.writer.write(changed, self.passes.outputs)
+                if plan.one_pass and not self.passes.deferred:  # no argument can have changed: no pass to see that
+                    w.call("calc", all=False)
+                    break
         return self.values()
 
     def values(self) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,8 @@ from ...diagnose import FAILED, as_excel, evaluate, failed
 from ...diagnose import fit_result as _fit
 from ...formula import code_and_strings, parse_arg, references  # noqa: F401 (parse_arg: where it was)
 from ...package import WorkbookError
-from ...scan import SheetScan, WorkbookScan, constants
+from ...recalc import Parser
+from ...scan import FormulaCell, SheetScan, WorkbookScan, constants
 from .client import Worker
 
 SCRATCH_ROW = 1_048_576  # the last row of a sheet, where scratch cells go (upwards)
@@ -262,6 +263,8 @@ class _Plan:
         self.result_boxes = result_boxes(scan)
         self.pre_args: dict[int, list[Any]] = {}
         self.pre_out: dict[int, Any] = {}
+        #: the first pass after loading gives every call its final arguments (:func:`_one_pass`)
+        self.one_pass = False
 
     def precompute(self, path: Path, scan: WorkbookScan) -> None:
         """Compute now, while LibreOffice is still loading the workbook, the STP_* calls whose
@@ -348,6 +351,121 @@ def _input_values(source, sheets: dict[str, SheetScan], wanted: dict[str, set[st
             values[sheet_name] = got
     return values
 
+
+# ---- whether one pass settles the calls ---------------------------------------------------------
+
+ONE_PASS_MAX_FORMULAS = 5_000  # native formulas looked at before assuming a call reads an STP_* result
+
+
+def _one_pass(scan: WorkbookScan, plan: _Plan) -> bool:
+    """True when no call LibreOffice gives arguments to reads a cell an STP_* call fills through a
+    native formula or an expression — only directly, as a range argument filled by calls earlier in
+    the order, which a pass lays over what LibreOffice read: then the arguments of the first pass
+    after loading are final, and no second pass is needed to see that the results settled. False
+    (a pass more, as always) where that is not certain: a formula that reads something not pinned
+    down (a volatile function, an unknown name, a 3-D reference), an array expression, or an
+    upstream of more than ONE_PASS_MAX_FORMULAS native formulas."""
+    if plan.arrays:
+        return False
+    at = {i: k for k, i in enumerate(plan.order)}
+    filled = {(cell.sheet, name) for cell, _fn, _p in plan.calls for name in expand(cell.array_ref or cell.ref)}
+    scratch = {(sheet, f"A{row}"): text for sheet, rows in plan.scratch.items() for row, text in rows}
+    upstream = _Upstream(scan)
+    for i, (cell, _fn, parsed) in enumerate(plan.calls):
+        if i in plan.pre_args:
+            continue
+        for k, v in parsed:
+            if k == "ref":
+                if any(at[d] >= at[i] for d in plan.deps.get(v, ())):
+                    return False  # filled by a call later in the order (or by itself)
+                if not upstream.clear(v[0], bounds(v[1]), filled, direct=True):
+                    return False
+            elif k == "scratch":
+                if not upstream.clear_text(scratch[v], v[0], filled):
+                    return False
+    return True
+
+
+class _Upstream:
+    """The native formulas a range reads, walked back to the input cells."""
+
+    def __init__(self, scan: WorkbookScan):
+        self.parser = Parser(scan)
+        self.sheets = {s.name: s for s in scan.sheets}
+        self.index: dict[str, dict[str, FormulaCell]] = {}
+        self.anchors: dict[str, dict[str, FormulaCell | None]] = {}
+        self.coords: dict[str, list[tuple[int, int, str]]] = {}
+        self.seen: set[tuple[str, str]] = set()
+
+    def clear_text(self, text: str, sheet: str, filled: set) -> bool:
+        reads = self.parser.reads(text, sheet)
+        if reads.unknown or reads.volatile:
+            return False
+        return all(self.clear(ref.sheet, (ref.c1, ref.r1, ref.c2, ref.r2), filled) for ref in reads.refs)
+
+    def clear(self, sheet: str, box: tuple[int, int, int, int], filled: set, direct: bool = False) -> bool:
+        """No cell of ``box`` on ``sheet`` depends on a cell an STP_* call fills (``direct``: such a
+        cell in the box itself is allowed)."""
+        stack = [(sheet, box, direct)]
+        while stack:
+            sheet, (c1, r1, c2, r2), direct = stack.pop()
+            cells = self._formulas(sheet)
+            if (c2 - c1 + 1) * (r2 - r1 + 1) <= len(cells):
+                letters = [column_letter(c) for c in range(c1, c2 + 1)]
+                found = [n for r in range(r1, r2 + 1) for col in letters if (n := f"{col}{r}") in cells]
+            else:
+                found = [n for c, r, n in self._coords(sheet) if c1 <= c <= c2 and r1 <= r <= r2]
+            for name in found:
+                if (sheet, name) in filled:
+                    if direct:
+                        continue
+                    return False
+                f = cells[name]
+                if (sheet, f.ref) in self.seen:  # an array formula's cells: its formula, once
+                    continue
+                self.seen.add((sheet, f.ref))
+                if len(self.seen) > ONE_PASS_MAX_FORMULAS:
+                    return False
+                reads, dc, dr = self._reads(sheet, f)
+                if reads is None or reads.unknown or reads.volatile:
+                    return False
+                stack.extend((ref.sheet, ref.shifted(dc, dr)[1:], False) for ref in reads.refs)
+        return True
+
+    def _formulas(self, sheet: str) -> dict[str, FormulaCell]:
+        """The formula cells of a sheet by name, a cell an array formula fills by its formula."""
+        if sheet not in self.index:
+            s = self.sheets.get(sheet)
+            cells = {f.ref: f for f in s.formulas} if s else {}
+            anchors: dict[str, FormulaCell | None] = {}
+            for f in s.formulas if s else ():
+                if f.kind == "shared" and f.si is not None and f.text is not None:
+                    anchors[f.si] = None if f.si in anchors else f  # two texts for one group: not followed
+            if s:
+                cells.update((name, cells[ref]) for name, ref in s.array_members.items() if ref in cells)
+            self.index[sheet], self.anchors[sheet] = cells, anchors
+        return self.index[sheet]
+
+    def _coords(self, sheet: str) -> list[tuple[int, int, str]]:
+        """(column, row, name) of each formula cell of a sheet, for a box larger than their number."""
+        if sheet not in self.coords:
+            self.coords[sheet] = [(*bounds(name)[:2], name) for name in self.index[sheet]]
+        return self.coords[sheet]
+
+    def _reads(self, sheet: str, f: FormulaCell):
+        """What a formula reads, and the shift from the text as written (a shared formula's anchor)."""
+        text, dc, dr = f.text, 0, 0
+        if f.kind == "dataTable":
+            return None, 0, 0
+        if f.kind == "shared" and f.text is None:
+            anchor = self.anchors[sheet].get(f.si)
+            if anchor is None:
+                return None, 0, 0
+            (c0, r0), (c, r) = bounds(anchor.ref)[:2], bounds(f.ref)[:2]
+            text, dc, dr = anchor.text, c - c0, r - r0
+        if text is None:
+            return None, 0, 0
+        return self.parser.reads(text, sheet), dc, dr
 
 class _WritePlan:
     """How STP_* results go into LibreOffice's copy with few calls: an array range as one range;
