@@ -96,6 +96,8 @@ def fit_result(out: Any, target: str, keep_types: bool = False) -> list[list[Any
     """A result shaped to the range it fills, as Excel fills an array formula's range: one value
     (a failed call's #VALUE! too) in every cell, one row repeated down, one column repeated across;
     cells beyond a larger result #N/A."""
+    if not isinstance(out, list) and ":" not in target:  # one value in one cell: the common case, quickly
+        return [[out if keep_types else (float(out) if isinstance(out, bool) else ("" if out is None else out))]]
     c1, r1, c2, r2 = bounds(target)
     rows, cols = r2 - r1 + 1, c2 - c1 + 1
     block = out if isinstance(out, list) else [[out]]

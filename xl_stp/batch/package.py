@@ -457,13 +457,13 @@ _REFERENCE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
-def row_blocks(stream: IO[bytes], check=None) -> Iterator[bytes]:
-    """A worksheet part's bytes in blocks of whole rows (a megabyte or so each), for expressions
-    that must never see half a cell; where no row ends within 64 MB, the block ends after the last
-    whole cell. Each chunk read is also given to ``check(chunk, last)``."""
+def row_blocks(stream: IO[bytes], check=None, size: int = 1 << 20) -> Iterator[bytes]:
+    """A worksheet part's bytes in blocks of whole rows (``size`` bytes or so each: a megabyte), for
+    expressions that must never see half a cell; where no row ends within 64 MB, the block ends
+    after the last whole cell. Each chunk read is also given to ``check(chunk, last)``."""
     buf = b""
     while True:
-        chunk = stream.read(1 << 20)
+        chunk = stream.read(size)
         if not chunk:
             if check is not None:
                 check(b"", True)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import errno
 import os
+import queue
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,21 +84,32 @@ class _SheetPatcher:
         by an array formula, which have no <f> of their own) the formula cells are found by the
         scan's own FORMULA_CELL; a block holding a formula cell of another shape goes the general way."""
         if self.fast:
-            mark = len(self.report.changed)
-            out, n = FORMULA_CELL.subn(self.formula_cell, data)
-            if n == len(F_OPEN.findall(data)):
+            out = self._plain(data)
+            if out is not None:
                 return out
-            del self.report.changed[mark:]
         return CELL.sub(self.cell, data)
 
-    def formula_cell(self, m: re.Match) -> bytes:
-        """A FORMULA_CELL match: no prefix, r first, then <f> and an optional <v>."""
-        ref = m.group(1).decode()
-        if self.values.get(ref) is None:
-            return m.group(0)
-        old_v = m.group(6).decode("utf-8") if m.group(6) is not None else ("" if m.group(7) else None)
-        out = self._rewrite(ref, b"", b' r="' + m.group(1) + b'"' + m.group(2), m.group(3), old_v, b"")
-        return m.group(0) if out is None else out
+    def _plain(self, data: bytes) -> bytes | None:
+        """The block patched cell by cell as FORMULA_CELL splits it (no prefix, r first, then <f>
+        and an optional <v>: each cell rebuilt from its pieces is the cell as it was); None when it
+        holds a formula cell of another shape."""
+        pieces = FORMULA_CELL.split(data)
+        if (len(pieces) - 1) // 8 != len(F_OPEN.findall(data)):
+            return None
+        values, out = self.values, [pieces[0]]
+        for k in range(1, len(pieces), 8):
+            ref, attrs, f_xml, _fattrs, _text, v, empty, after = pieces[k:k + 8]
+            cell = None
+            name = ref.decode()
+            if values.get(name) is not None:
+                old_v = v.decode("utf-8") if v is not None else ("" if empty else None)
+                cell = self._rewrite(name, b"", b' r="' + ref + b'"' + attrs, f_xml, old_v, b"")
+            if cell is None:
+                cell = (b'<c r="' + ref + b'"' + attrs + b">" + f_xml
+                        + (b"<v>" + v + b"</v>" if v is not None else (b"<v/>" if empty else b"")) + b"</c>")
+            out.append(cell)
+            out.append(after)
+        return b"".join(out)
 
     def cell(self, m: re.Match) -> bytes:
         """A CELL match: any prefix, any attribute order, <f>, <v>, <is> and <extLst> in any order."""
@@ -265,10 +278,45 @@ def _write_package(pkg: Package, raw, values: Mapping[str, Mapping[str, Any]], f
             with pkg.open(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
                 if sheet is not None and values.get(sheet):
                     patcher = _SheetPatcher(sheet, values[sheet], shared, report, sheet in fast_sheets)
-                    for block in row_blocks(fin):
-                        fout.write(patcher.block(block))
+                    with _Behind(fout) as behind:
+                        for block in row_blocks(fin, size=1 << 18):
+                            behind.write(patcher.block(block))
                 else:
                     shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+class _Behind:
+    """Writes blocks into a part of the output in a thread of its own: zlib compresses (and the
+    file is written) without holding Python's lock, so one block is compressed while the next is
+    patched. An error there is raised here, at the next write or at the end."""
+
+    def __init__(self, out) -> None:
+        self.out, self.error = out, None
+        self.queue: queue.Queue = queue.Queue(maxsize=4)
+        self.thread = threading.Thread(target=self._run, name="xl-stp-write", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (block := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.out.write(block)
+                except BaseException as e:  # noqa: BLE001 - handed to the patching thread
+                    self.error = e
+
+    def write(self, block: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(block)
+
+    def __enter__(self) -> "_Behind":
+        return self
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and exc_type is None:
+            raise self.error
 
 
 def _umask() -> int:
