@@ -278,3 +278,24 @@ def test_a_second_pass_is_skipped_only_where_no_argument_can_change(tmp_path, d1
         r = regen_file(path, REGISTRY, out_dir=tmp_path / engine, engine=engine)
         got = openpyxl.load_workbook(r.output, data_only=True)["Model"]
         assert (r.status, got["B1"].value, got["C1"].value, got["D1"].value) == ("ok", 10, 15, expected), engine
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")
+def test_a_range_is_not_read_from_libreoffice_only_where_results_cover_every_cell(tmp_path):
+    """B1's result is laid over what LibreOffice holds for it in each pass, so a range of B1 alone
+    is not read; B1:B2 is (B2 is an input LibreOffice has)."""
+    from tests.batch.test_recalc import excel_like
+    from xl_stp.batch.engines.libreoffice.engine import LibreOfficeEngine
+    from xl_stp.batch.engines.libreoffice.plan import _Plan
+
+    cells = {"A1": 100, "A2": 90, "B1": ("=STP_CHECK(A1,A2)", 0), "B2": 7,
+             "D1": ('=STP_CAPITAL_NET(B1:B2,0,"total")', 0), "D2": ('=STP_CAPITAL_NET(B1,0,"total")', 0)}
+    path = excel_like(tmp_path / "m.xlsx", cells, full_calc=True)
+    sc = scan(path)
+    plan = _Plan(sc, LibreOfficeEngine()._calls(REGISTRY, sc))
+    assert plan.overlaid == {("Model", "B1")} and ("Model", "B1:B2") in plan.lo_refs()
+    for engine in ("libreoffice", "formulas"):
+        r = regen_file(path, REGISTRY, out_dir=tmp_path / engine, engine=engine)
+        got = openpyxl.load_workbook(r.output, data_only=True)["Model"]
+        assert (r.status, got["D1"].value, got["D2"].value) == ("ok", 17, 10), engine

@@ -589,9 +589,12 @@ def guard_meaning(scan: WorkbookScan, selection: Selection, graph: Graph | None 
     recalculation stores no values of its own (placeholders): only the kept cells are listed.
     ``kept``: cells that already keep their stored value (links to other workbooks): a cell whose
     new error comes only from them keeps its value too."""
+    new = [((sheet, cell), v) for sheet, cells in selection.values.items() for cell, v in cells.items()
+           if not isinstance(v, float) and is_error(v)]  # the new errors (the stored values only for those)
+    if not new:
+        return Meaning()
     stored = selection.stored if selection.stored is not None else stored_values(scan)
-    new = [((sheet, cell), v) for sheet, cells in selection.values.items() for cell, v in cells.items()]
-    turned = {k: v for k, v in new if is_error(v) and k in stored and not is_error(stored[k]) and stored[k] not in (None, "")}
+    turned = {k: v for k, v in new if k in stored and not is_error(stored[k]) and stored[k] not in (None, "")}
     out = Meaning()
     if not turned:
         return out

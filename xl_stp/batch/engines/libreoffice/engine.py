@@ -218,7 +218,7 @@ class _Session:
         return self.values()
 
     def values(self) -> dict[str, dict[str, Any]]:
-        values = _read_results(self.w, self.scan, self.plan.result_boxes)
+        values = _read_results(self.w, self.scan, self.plan.result_boxes, self.plan.logical)
         for i, (cell, _fn, _parsed) in enumerate(self.plan.calls):  # STP_* cells: our own values, with their types
             target = cell.array_ref or cell.ref
             block = _fit(as_excel(self.passes.outputs[i]), target, keep_types=True)
@@ -649,13 +649,18 @@ def _args(parsed: list, got: dict, deps: dict, fresh: dict) -> list[Any]:
     args = []
     for k, val in parsed:
         if k in ("ref", "scratch"):
-            data = got[val]
+            data = got[val] if val in got else _blank(val)  # a range not read: this pass's results cover it
             if fresh and deps.get(val):
                 data = _overlay(data, val, fresh)
             args.append(as_argument(data))
         else:
             args.append(val)
     return args
+
+
+def _blank(key: tuple[str, str]) -> list[list[Any]]:
+    c1, r1, c2, r2 = bounds(key[1])
+    return [[None] * (c2 - c1 + 1) for _ in range(r2 - r1 + 1)]
 
 
 def _overlay(data: list[list[Any]], key: tuple[str, str], fresh: dict[tuple[str, str], Any]) -> list[list[Any]]:
@@ -709,25 +714,26 @@ def _ref_boxes(refs: list[tuple[str, str]]) -> list[tuple[str, list[int], list[t
     return boxes
 
 
-def _read_results(w: Worker, scan: WorkbookScan, all_boxes: dict[str, list]) -> dict[str, dict[str, Any]]:
-    """Every formula-result cell, read in bulk (an empty result as 0, as Excel shows it)."""
+def _read_results(w: Worker, scan: WorkbookScan, all_boxes: dict[str, list],
+                  logical: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+    """Every formula-result cell, read in bulk (an empty result as 0, as Excel shows it; a cell the
+    file stores a logical for, ``logical``, as True/False when LibreOffice gives 0 or 1)."""
     out: dict[str, dict[str, Any]] = {s.name: {} for s in scan.sheets}
     for s in scan.sheets:
         boxes = all_boxes.get(s.name, [])
         if not boxes:
             continue
-        cached_types = {f.ref: f.cached_type for f in s.formulas}
+        got = out[s.name]
         for i in range(0, len(boxes), 200):
             chunk = boxes[i:i + 200]
             data = w.call("read", ranges=[[s.name, area(c1, r1, c2, r2)] for r1, r2, c1, c2, _ in chunk])["values"]
             for (r1, _r2, c1, _c2, members), block in zip(chunk, data):
                 for r, c, name in members:
                     v = block[r - r1][c - c1]
-                    if v is None:
-                        v = 0.0
-                    if cached_types.get(name) == "b" and v in (0.0, 1.0):
-                        v = bool(v)  # a logical LibreOffice did not mark (an array formula's cells): Excel's type
-                    out[s.name][name] = v
+                    got[name] = 0.0 if v is None else v
+        for name in logical.get(s.name, ()):
+            if got.get(name) in (0.0, 1.0) and not isinstance(got[name], bool):
+                got[name] = bool(got[name])  # a logical LibreOffice did not mark (an array formula's cells): Excel's type
     return out
 
 

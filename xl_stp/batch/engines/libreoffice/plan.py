@@ -8,6 +8,7 @@ formula-result cells are read from.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -261,6 +262,8 @@ class _Plan:
         self.writer = _WritePlan(scan, calls)
         self.names = scan.names
         self.result_boxes = result_boxes(scan)
+        #: formula cells the file stores a logical for, by sheet (LibreOffice may give them as numbers)
+        self.logical = {s.name: {f.ref for f in s.formulas if f.cached_type == "b"} for s in scan.sheets}
         self.pre_args: dict[int, list[Any]] = {}
         self.pre_out: dict[int, Any] = {}
         #: the first pass after loading gives every call its final arguments (:func:`_one_pass`)
@@ -311,9 +314,33 @@ class _Plan:
         self.pre_out[i] = evaluate(fn, args)
 
     def lo_refs(self) -> list[tuple[str, str]]:
-        """The argument ranges LibreOffice must be asked for: those of the calls not computed ahead."""
+        """The argument ranges LibreOffice must be asked for: those of the calls not computed ahead,
+        but for a range whose every cell a pass fills with this pass's results before any call reads
+        it (:meth:`_overlaid`)."""
         return sorted({val for i, (_, _, parsed) in enumerate(self.calls) if i not in self.pre_args
-                       for k, val in parsed if k in ("ref", "scratch")})
+                       for k, val in parsed if k == "scratch" or (k == "ref" and val not in self.overlaid)})
+
+    @functools.cached_property
+    def overlaid(self) -> set[tuple[str, str]]:
+        """Argument ranges whose every cell an STP_* call fills, each such call before every call
+        that reads the range in the order: a pass lays its results over what LibreOffice would give."""
+        at = {i: k for k, i in enumerate(self.order)}
+        readers: dict[tuple[str, str], list[int]] = {}
+        for i, (_cell, _fn, parsed) in enumerate(self.calls):
+            for k, val in parsed:
+                if k == "ref":
+                    readers.setdefault(val, []).append(i)
+        filled: dict[str, set[str]] = {}
+        for cell, _fn, _parsed in self.calls:
+            filled.setdefault(cell.sheet, set()).update(expand(cell.array_ref or cell.ref))
+        out = set()
+        for key, producers in self.deps.items():
+            if not producers or key not in readers:
+                continue
+            if max(at[d] for d in producers) < min(at[i] for i in readers[key]) \
+                    and filled.get(key[0], set()).issuperset(expand(key[1])):
+                out.add(key)
+        return out
 
 
 def _input_ranges(parsed: list, sheets: dict[str, SheetScan], results: dict[str, set[str]]) -> list[tuple[str, tuple[str, ...]]] | None:
