@@ -16,11 +16,26 @@ def test_fast_and_general_write_back_give_the_same_bytes(corpus, tmp_path):
     files = [corpus["xlsx"], corpus["xlsm"], LLR, finance_workbook(tmp_path / "model.xlsx", rows=60, stp_every=3)[0],
              hostile.odd_shapes(tmp_path), hostile.prefixed(tmp_path), hostile.commented(tmp_path)]
     fast_used = 0
-    kinds = [lambda i: i * 1.25 - 7, lambda i: f"<&'\"{i}", lambda i: i % 2 == 0, lambda i: "#N/A", lambda i: 1e20 / (i + 1)]
+    kinds = [lambda i: i * 1.25 - 7, lambda i: f"<&'\"{i}", lambda i: i % 2 == 0, lambda i: "#N/A", lambda i: 1e20 / (i + 1),
+             lambda i: float(i)]
+
+    def value(i: int, stored: str | None):
+        """Every kind; and, where the cell stores a number, that number again or with float noise
+        (unchanged: the cell is left as it is)."""
+        try:
+            number = float(stored) if i % 4 == 0 else None
+        except (TypeError, ValueError):
+            number = None
+        if number is not None:
+            return number * (1 + 1e-14) if i % 8 else number
+        return kinds[i % 6](i)
+
     for path in files:
         sc = scan(path)
         fast_used += len(sc.fast_sheets())
-        values = {s.name: {c: kinds[i % 5](i) for i, c in enumerate(sorted(s.result_cells()))} for s in sc.sheets}
+        stored = {(s.name, f.ref): f.cached for s in sc.sheets for f in s.formulas}
+        values = {s.name: {c: value(i, stored.get((s.name, c))) for i, c in enumerate(sorted(s.result_cells()))}
+                  for s in sc.sheets}
         general = patch(path, tmp_path / "general" / path.name, values)
         fast = patch(path, tmp_path / "fast" / path.name, values, fast_sheets=sc.fast_sheets())
         assert (tmp_path / "general" / path.name).read_bytes() == (tmp_path / "fast" / path.name).read_bytes(), path.name

@@ -14,6 +14,7 @@ a reader never sees a half-written workbook, and the source is never opened for 
 from __future__ import annotations
 
 import errno
+import math
 import os
 import queue
 import re
@@ -60,16 +61,24 @@ def _same(old_t: str | None, old_v: str | None, new_t: str | None, new_v: str, s
         return False
     if old_t in (None, "n") and new_t is None:
         try:
-            a, b = float(old_v), float(new_v)
+            return _same_number(old_v, float(new_v))
         except ValueError:
             return False
-        return a == b or abs(a - b) <= SAME * max(abs(a), abs(b))
     if old_t == "s" and new_t == "str" and shared is not None:
         try:
             return shared[int(old_v)] == new_v
         except (ValueError, IndexError):
             return False
     return old_t == new_t and xml_text(old_v) == new_v
+
+
+def _same_number(old_v: str | bytes, b: float) -> bool:
+    """The number stored (as written in the file) and ``b`` are the same value, float noise aside."""
+    try:
+        a = float(old_v)
+    except ValueError:
+        return False
+    return a == b or abs(a - b) <= SAME * max(abs(a), abs(b))
 
 
 class _SheetPatcher:
@@ -96,19 +105,30 @@ class _SheetPatcher:
         pieces = FORMULA_CELL.split(data)
         if (len(pieces) - 1) // 8 != len(F_OPEN.findall(data)):
             return None
-        values, out = self.values, [pieces[0]]
-        for k in range(1, len(pieces), 8):
-            ref, attrs, f_xml, _fattrs, _text, v, empty, after = pieces[k:k + 8]
-            cell = None
+        values, changed, sheet = self.values, self.report.changed, self.sheet
+        out = [pieces[0]]
+        append = out.append
+        for ref, attrs, f_xml, v, empty, after in zip(pieces[1::8], pieces[2::8], pieces[3::8], pieces[6::8],
+                                                     pieces[7::8], pieces[8::8]):
             name = ref.decode()
-            if values.get(name) is not None:
+            new = values.get(name)
+            cell = None
+            if new is None:
+                pass
+            elif type(new) is float and v is not None and b't="' not in attrs and math.isfinite(new):
+                # a number where a number was (the commonest case), as _rewrite would write it
+                text = (str(int(new)) if new == int(new) and abs(new) < 1e15 else repr(new)).encode()
+                if text != v and not _same_number(v, new):
+                    changed.append((sheet, name, v.decode("utf-8"), new))
+                    cell = b'<c r="' + ref + b'"' + attrs + b">" + f_xml + b"<v>" + text + b"</v></c>"
+            else:
                 old_v = v.decode("utf-8") if v is not None else ("" if empty else None)
                 cell = self._rewrite(name, b"", b' r="' + ref + b'"' + attrs, f_xml, old_v, b"")
             if cell is None:
                 cell = (b'<c r="' + ref + b'"' + attrs + b">" + f_xml
                         + (b"<v>" + v + b"</v>" if v is not None else (b"<v/>" if empty else b"")) + b"</c>")
-            out.append(cell)
-            out.append(after)
+            append(cell)
+            append(after)
         return b"".join(out)
 
     def cell(self, m: re.Match) -> bytes:

@@ -726,7 +726,8 @@ def _read_results(w: Worker, scan: WorkbookScan, all_boxes: dict[str, list],
         got = out[s.name]
         for i in range(0, len(boxes), 200):
             chunk = boxes[i:i + 200]
-            data = w.call("read", ranges=[[s.name, area(c1, r1, c2, r2)] for r1, r2, c1, c2, _ in chunk])["values"]
+            data = w.call("read", ranges=[[s.name, area(c1, r1, c2, r2)] for r1, r2, c1, c2, _ in chunk],
+                          empty=False)["values"]  # formula cells only: never empty
             for (r1, _r2, c1, _c2, members), block in zip(chunk, data):
                 for r, c, name in members:
                     v = block[r - r1][c - c1]

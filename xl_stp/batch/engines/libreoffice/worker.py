@@ -436,8 +436,9 @@ class Office:
             self.sheets[name] = self.doc.Sheets.getByIndex(i) if i is not None else self.doc.Sheets.getByName(name)
         return self.sheets[name]
 
-    def read(self, ranges, exact=True):
-        """Values of each range in bulk: the data, the empty cells (None), the numeric results
+    def read(self, ranges, exact=True, empty=True):
+        """Values of each range in bulk: the data, the empty cells (None; with empty=False not
+        looked for, when only formula cells are wanted, which are never empty), the numeric results
         LibreOffice formats as logical (True/False, as Excel holds them) and the cells whose formula
         gives an error (Excel's literal for it; with exact=False all of them #VALUE!, without asking
         each cell which error it holds, which costs a call per cell)."""
@@ -447,7 +448,7 @@ class Office:
             rng = self.sheet(sheet).getCellRangeByName(ref)
             top = rng.getRangeAddress()
             data = [list(r) for r in rng.getDataArray()]
-            for r, c in _cells(rng.queryEmptyCells(), top):
+            for r, c in _cells(rng.queryEmptyCells(), top) if empty else ():
                 data[r][c] = None
             for r, c in self._logical_cells(rng, top):
                 if isinstance(data[r][c], float) and data[r][c] in (0.0, 1.0):
@@ -770,7 +771,7 @@ OPS = {
     "open": lambda o, r: o.open(r["path"], r.get("recalc", True)),
     "sheets": lambda o, r: o.map_sheets(r["names"]),
     "calc": lambda o, r: o.calc(r.get("all", True)),
-    "read": lambda o, r: o.read(r["ranges"], r.get("exact", True)),
+    "read": lambda o, r: o.read(r["ranges"], r.get("exact", True), r.get("empty", True)),
     "write": lambda o, r: o.write(r["ranges"]),
     "formulas": lambda o, r: o.formulas(r["cells"]),
     "get_formulas": lambda o, r: o.get_formulas(r["ranges"]),
