@@ -188,10 +188,27 @@ class WorkbookScan:
             return False
         if _LINKED_CALL.search(joined):
             return False
+        if _only_sheets_of(joined, self.all_sheet_names):
+            return True
         for ext, name in (_target(*pair) for pair in set(SHEET_REF.findall(joined))):
             if ext or name and name.upper() not in known and not _three_d(name, known):
                 return False
         return True
+
+
+def _only_sheets_of(text: str, sheets: list[str]) -> bool:
+    """Every ``!`` of the text (formulas with their strings emptied) follows one of these sheet
+    names exactly as the workbook spells it (bare or quoted), from the start of a reference: the
+    usual case, told quickly (False sends the text to SHEET_REF, which also reads other spellings)."""
+    for name in sorted(sheets, key=len, reverse=True):  # Calc! inside MyCalc! is not Calc's
+        text = text.replace(name + "!", "\0")
+        quoted = "'" + name.replace("'", "''") + "'!"
+        if quoted in text:
+            text = text.replace(quoted, "\0")
+    if "!" in text:
+        return False
+    before = {piece[-1:] for piece in text.split("\0")[:-1]}  # what each reference follows
+    return not any(c and (c.isalnum() or c in "_.:]'#\\[") for c in before)
 
 
 #: A function of another workbook or add-in: [1]!RATE_TABLE( — groups link number, function.

@@ -15,7 +15,7 @@ from typing import Any
 
 from udfs.excel import as_argument, is_error
 
-from ...cells import CELL_NAME, SHEET_CELLS, bounds, column_index, column_letter, expand
+from ...cells import SHEET_CELLS, bounds, column_index, column_letter, expand
 from ...diagnose import FAILED, as_excel, evaluate, failed
 from ...diagnose import fit_result as _fit
 from ...formula import code_and_strings, parse_arg, references  # noqa: F401 (parse_arg: where it was)
@@ -202,13 +202,24 @@ def _readers(calls: list) -> dict[tuple[str, str], set[int]]:
 
 # ---- where the results are read ------------------------------------------------------------------
 
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def result_boxes(scan: WorkbookScan) -> dict[str, list]:
     """Where the formula-result cells are: one range per band of rows (split further where the
     cells are sparse), never one huge rectangle."""
     out: dict[str, list] = {}
+    columns: dict[str, int] = {}
     for s in scan.sheets:
-        split = CELL_NAME.fullmatch
-        cells = sorted((int(m.group(2)), column_index(m.group(1)), c) for c in s.result_cells() for m in (split(c),))
+        cells = []
+        for name in s.result_cells():  # A1-style names as the scan gives them: letters, then digits
+            digits = name.lstrip(_LETTERS)
+            letters = name[:len(name) - len(digits)]
+            c = columns.get(letters)
+            if c is None:
+                c = columns[letters] = column_index(letters)
+            cells.append((int(digits), c, name))
+        cells.sort()
         boxes = []
         for band in _bands(cells):
             r1, r2 = band[0][0], band[-1][0]
