@@ -85,3 +85,17 @@ def test_input_cells_are_read_from_the_file_as_excel_would_pass_them(tmp_path):
         sc = scan(pkg)
         assert sc.package is pkg and constants(pkg, sc.sheet("Inputs"), wanted) == got
     assert scan(path).package is None  # a scan that opened the file itself closed it
+
+
+@pytest.mark.parametrize("text, quick", [
+    ("Calc!A1+'My Calc'!B2-MyCalc!C3", True),  # every reference names a sheet as the workbook spells it
+    ("XCalc!A1", False),  # Calc! inside another name: SHEET_REF decides (an unknown sheet)
+    ("[1]Calc!A1", False),  # another workbook's sheet
+    ("CALC!A1", False),  # another spelling: SHEET_REF reads it
+    ("'Calc'!A1+SUM(Calc!A1:A3)", True),
+    ("'Other Calc'!A1", False),
+])
+def test_references_to_the_workbooks_own_sheets_are_told_quickly(text, quick):
+    from xl_stp.batch.scan import _only_sheets_of
+
+    assert _only_sheets_of(text, ["Calc", "My Calc", "MyCalc"]) is quick
