@@ -299,3 +299,57 @@ def test_a_range_is_not_read_from_libreoffice_only_where_results_cover_every_cel
         r = regen_file(path, REGISTRY, out_dir=tmp_path / engine, engine=engine)
         got = openpyxl.load_workbook(r.output, data_only=True)["Model"]
         assert (r.status, got["D1"].value, got["D2"].value) == ("ok", 17, 10), engine
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")
+def test_requests_sent_together_are_answered_in_turn_and_a_failure_keeps_the_pipe_in_step(tmp_path):
+    from tests.batch.test_recalc import excel_like
+    from xl_stp.batch.engines.libreoffice.client import worker
+    from xl_stp.batch.package import WorkbookError
+
+    path = excel_like(tmp_path / "m.xlsx", {"A1": 1, "A2": ("=A1+1", 0)}, full_calc=True)
+    w = worker()
+    w.call("open", path=str(path))
+    w.call("sheets", names=["Model"])
+    w.send("read", ranges=[["Model", "A1:A2"]])
+    w.send("read", ranges=[["No such sheet", "A1"]])
+    w.send("read", ranges=[["Model", "A2"]])
+    with pytest.raises(WorkbookError):
+        w.collect(3)
+    assert w.call("read", ranges=[["Model", "A1:A2"]])["values"] == [[[1.0], [2.0]]]  # the next answer is its own
+    w.send("calc", all=False)
+    w.send("read", ranges=[["Model", "A2"]])
+    assert [a.get("values") for a in w.collect(2)] == [None, [[[2.0]]]]
+    w.call("close")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_work_offered_to_the_engine_runs_at_most_once_and_the_output_is_the_same(tmp_path, engine):
+    """The write-back's reading (patch.Ahead) runs while LibreOffice computes (once); the formulas
+    engine never runs it, and the write-back then reads the file itself: the same bytes either way."""
+    from xl_stp.batch import run as run_module
+    from xl_stp.batch.patch import Ahead
+
+    path, _n = finance_workbook(tmp_path / "model.xlsx", rows=40, stp_every=2, check_every=4)
+    runs = []
+
+    class Counted(Ahead):
+        def __call__(self):
+            runs.append(self.done)
+            super().__call__()
+
+    class Never(Ahead):
+        def __call__(self):
+            pass  # nothing read ahead: the write-back reads every sheet itself
+    real = run_module.Ahead
+    try:
+        run_module.Ahead = Counted
+        r = regen_file(path, REGISTRY, out_dir=tmp_path / "with", engine=engine)
+        run_module.Ahead = Never
+        plain = regen_file(path, REGISTRY, out_dir=tmp_path / "without", engine=engine)
+    finally:
+        run_module.Ahead = real
+    assert r.status == plain.status == "ok"
+    assert runs == ([False] if engine == "libreoffice" else [])
+    assert sha(r.output) == sha(plain.output)

@@ -7,7 +7,8 @@ from tests.data import hostile
 from tests.data.corpus import finance_workbook
 from udfs.excel import encode_cached
 from xl_stp.batch import scan
-from xl_stp.batch.patch import patch
+from xl_stp.batch.package import Package
+from xl_stp.batch.patch import Ahead, patch
 
 
 def test_fast_and_general_write_back_give_the_same_bytes(corpus, tmp_path):
@@ -38,8 +39,14 @@ def test_fast_and_general_write_back_give_the_same_bytes(corpus, tmp_path):
                   for s in sc.sheets}
         general = patch(path, tmp_path / "general" / path.name, values)
         fast = patch(path, tmp_path / "fast" / path.name, values, fast_sheets=sc.fast_sheets())
+        with Package(path) as pkg:  # the plain sheets read and split ahead, as while an engine computes
+            ahead = Ahead(pkg, sc.fast_sheets())
+            ahead()
+            assert set(ahead.blocks) == {s.part for s in sc.sheets if s.name in sc.fast_sheets()}
+            early = patch(pkg, tmp_path / "ahead" / path.name, values, fast_sheets=sc.fast_sheets(), ahead=ahead)
         assert (tmp_path / "general" / path.name).read_bytes() == (tmp_path / "fast" / path.name).read_bytes(), path.name
-        assert general.changed == fast.changed and general.values_changed > 0, path.name
+        assert (tmp_path / "ahead" / path.name).read_bytes() == (tmp_path / "fast" / path.name).read_bytes(), path.name
+        assert general.changed == fast.changed == early.changed and general.values_changed > 0, path.name
     assert fast_used >= 5
 
 

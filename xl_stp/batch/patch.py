@@ -72,6 +72,47 @@ def _same(old_t: str | None, old_v: str | None, new_t: str | None, new_v: str, s
     return old_t == new_t and xml_text(old_v) == new_v
 
 
+def split(data: bytes) -> list | None:
+    """A block of rows as FORMULA_CELL splits it (the text between cells, then each cell's eight
+    groups); None when a formula cell of another shape is in it."""
+    pieces = FORMULA_CELL.split(data)
+    return pieces if (len(pieces) - 1) // 8 == len(F_OPEN.findall(data)) else None
+
+
+#: Plain sheets are split ahead (:class:`Ahead`) only up to this many bytes in all: the blocks are held in memory.
+AHEAD_MAX_BYTES = 64 << 20
+
+
+class Ahead:
+    """The write-back's work that needs no value, done ahead, while an engine computes (its
+    ``meanwhile``): the plain sheets to patch, read and split into formula cells (:func:`split`).
+    Calling it does that once; :func:`patch` given it uses what it holds. It never raises: a
+    sheet it could not read is read again by the write-back, which then says why."""
+
+    def __init__(self, pkg: Package, sheets: Collection[str]):
+        self.pkg, self.sheets = pkg, set(sheets)
+        self.blocks: dict[str, list[tuple[bytes, list | None]]] = {}  # part -> (block, its pieces)
+        self.done = False
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            parts = [p.part for p in self.pkg.sheet_parts() if p.name in self.sheets]
+            if sum(self.pkg.zip.getinfo(part).file_size for part in parts) > AHEAD_MAX_BYTES:
+                return
+            self.pkg.begin_pass()  # a reading of its own (the write-back begins another)
+            for part in parts:
+                with self.pkg.open(part) as stream:
+                    self.blocks[part] = [(block, split(block)) for block in row_blocks(stream, size=BLOCK)]
+        except Exception:  # noqa: BLE001 - the write-back reads the part itself and reports the problem
+            self.blocks.clear()
+
+
+BLOCK = 1 << 18  # bytes of a worksheet patched at a time: small, so that compressing one overlaps patching the next
+
+
 def _same_number(old_v: str | bytes, b: float) -> bool:
     """The number stored (as written in the file) and ``b`` are the same value, float noise aside."""
     try:
@@ -88,22 +129,22 @@ class _SheetPatcher:
                  fast: bool = False):
         self.sheet, self.values, self.shared, self.report, self.fast = sheet, values, shared, report, fast
 
-    def block(self, data: bytes) -> bytes:
+    def block(self, data: bytes, pieces: list | None = None) -> bytes:
         """A block of whole rows, patched. On a sheet the scan found plain (and with no cells filled
         by an array formula, which have no <f> of their own) the formula cells are found by the
-        scan's own FORMULA_CELL; a block holding a formula cell of another shape goes the general way."""
+        scan's own FORMULA_CELL; a block holding a formula cell of another shape goes the general way.
+        ``pieces``: the block as :func:`split` gave it, when that was done ahead."""
         if self.fast:
-            out = self._plain(data)
+            out = self._plain(pieces if pieces is not None else split(data))
             if out is not None:
                 return out
         return CELL.sub(self.cell, data)
 
-    def _plain(self, data: bytes) -> bytes | None:
-        """The block patched cell by cell as FORMULA_CELL splits it (no prefix, r first, then <f>
-        and an optional <v>: each cell rebuilt from its pieces is the cell as it was); None when it
-        holds a formula cell of another shape."""
-        pieces = FORMULA_CELL.split(data)
-        if (len(pieces) - 1) // 8 != len(F_OPEN.findall(data)):
+    def _plain(self, pieces: list | None) -> bytes | None:
+        """The block patched cell by cell from FORMULA_CELL's pieces of it (no prefix, r first, then
+        <f> and an optional <v>: each cell rebuilt from its pieces is the cell as it was); None when
+        it holds a formula cell of another shape."""
+        if not pieces:
             return None
         values, changed, sheet = self.values, self.report.changed, self.sheet
         out = [pieces[0]]
@@ -227,12 +268,13 @@ def remove_stale_temps(folder: Path | str) -> int:
 
 
 def patch(src: Package | Path | str, dst: Path | str, values: Mapping[str, Mapping[str, Any]], limits: Limits = Limits(),
-          fast_sheets: Collection[str] = ()) -> PatchReport:
+          fast_sheets: Collection[str] = (), ahead: Ahead | None = None) -> PatchReport:
     """Write ``src`` (an open package, or a file opened with ``limits``) to ``dst`` with the cached
     values ``{sheet: {cell: value}}``; atomically.
 
     ``fast_sheets``: sheets the scan found plain and without cells filled by an array formula
-    (:meth:`WorkbookScan.fast_sheets`), whose formula cells are found by FORMULA_CELL."""
+    (:meth:`WorkbookScan.fast_sheets`), whose formula cells are found by FORMULA_CELL; ``ahead``:
+    those sheets read and split while an engine computed (:class:`Ahead`)."""
     dst = Path(dst)
     report = PatchReport()
     _check_folder(dst.parent)
@@ -245,7 +287,7 @@ def patch(src: Package | Path | str, dst: Path | str, values: Mapping[str, Mappi
             except OSError as e:
                 raise WorkbookError(f"cannot write to the output folder {dst.parent} ({e.strerror or e})") from None
             with _open_output(fd) as raw:
-                _write_package(pkg, raw, values, fast_sheets, report)
+                _write_package(pkg, raw, values, fast_sheets, report, ahead.blocks if ahead is not None else {})
                 raw.flush()
                 os.fsync(raw.fileno())
             mode = os.stat(pkg.path).st_mode & 0o777 if dst.exists() or dst == pkg.path else 0o666 & ~_umask()
@@ -278,7 +320,7 @@ def _check_folder(folder: Path) -> None:
 
 
 def _write_package(pkg: Package, raw, values: Mapping[str, Mapping[str, Any]], fast_sheets: Collection[str],
-                   report: PatchReport) -> None:
+                   report: PatchReport, ahead: Mapping[str, list[tuple[bytes, list | None]]]) -> None:
     """Every part in its order: worksheets with new values patched a block of rows at a time,
     charts that plot a changed cell with their copy of the data rewritten, everything else copied
     byte for byte."""
@@ -298,9 +340,10 @@ def _write_package(pkg: Package, raw, values: Mapping[str, Mapping[str, Any]], f
             with pkg.open(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
                 if sheet is not None and values.get(sheet):
                     patcher = _SheetPatcher(sheet, values[sheet], shared, report, sheet in fast_sheets)
+                    blocks = ahead.get(info.filename) if sheet in fast_sheets else None
                     with _Behind(fout) as behind:
-                        for block in row_blocks(fin, size=1 << 18):
-                            behind.write(patcher.block(block))
+                        for block, pieces in blocks if blocks is not None else ((b, None) for b in row_blocks(fin, size=BLOCK)):
+                            behind.write(patcher.block(block, pieces))
                 else:
                     shutil.copyfileobj(fin, fout, 1 << 20)
 

@@ -21,7 +21,7 @@ from .diagnose import failed as call_failed
 from .engines import Engine, Loading, Registry, get_engine, other_engine
 from .package import Limits, Package, TooManyFormulas, WorkbookError
 from .parallel import execute, failures_recorded
-from .patch import PatchReport, patch, remove_stale_temps
+from .patch import Ahead, PatchReport, patch, remove_stale_temps
 from .recalc import guard_meaning, select
 from .verify import compare
 from .scan import WorkbookScan, has_formulas, scan
@@ -199,6 +199,8 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
         eng.trust_stored_values(not everything)
     readable = loading()
     ref_problems, keep = sc.reference_problems()
+    ahead = Ahead(pkg, [s.name for s in sc.sheets if s.formulas and s.name in sc.fast_sheets()])
+    eng.meanwhile(ahead)  # the write-back's reading, done while LibreOffice computes
     computed = eng.compute(readable, registry, sc)
     if computed.engine:
         result.engine = computed.engine
@@ -219,7 +221,7 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     result.problems.extend(_meaning_lines(meaning, sc))
     if cross_check:
         result.problems.extend(_cross_check(readable, registry, sc, eng.name, chosen.values))
-    return patch(pkg, dst, chosen.values, fast_sheets=sc.fast_sheets())
+    return patch(pkg, dst, chosen.values, fast_sheets=sc.fast_sheets(), ahead=ahead)
 
 
 def _still_meant(computed, written: dict, keep: set) -> list[WorkbookError]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ItemsView, Iterator, Protocol, Sequence
+from typing import Any, Callable, ItemsView, Iterator, Protocol, Sequence
 
 from ..diagnose import Call
 from ..package import WorkbookError
@@ -122,6 +122,11 @@ class Engine(ABC):
         """Told before :meth:`prepare`: the values the workbook stores are Excel's and only dirty
         cells will be written (default mode), so an engine may keep the stored values of the rest
         rather than recompute them. Engines that always compute everything ignore it."""
+
+    def meanwhile(self, work: Callable[[], None]) -> None:
+        """Offered before :meth:`compute`: ``work`` needs nothing the engine computes and must not
+        raise. An engine that waits for another process (LibreOffice) may run it, once, while it
+        waits; the others never do, and the caller's own later work must not depend on it."""
 
 
 class Loading:

@@ -52,6 +52,9 @@ class FusedEngine(Engine):
         self.trusting = yes
         self.first.trust_stored_values(yes)
 
+    def meanwhile(self, work) -> None:
+        self.first.meanwhile(work)
+
     def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed:
         try:
             result = self.first.compute(path, registry, scan)
@@ -90,10 +93,13 @@ class FusedEngine(Engine):
         policy_call = re.compile("(?:%s)\\s*\\(" % "|".join(map(re.escape, sorted(policy.PREFER_FORMULAS))), re.IGNORECASE)
         for s in scan.sheets:
             got = first.get(s.name, {})
+            unknown = {ref for ref, v in got.items() if isinstance(v, str) and v.upper() == "#NAME?"}
+            if not unknown and not policy_call.search("\n".join(f.text for f in s.formulas if f.text)):
+                continue  # no cell of the sheet is the formulas engine's to judge (read at once, cheaply)
             for f, text, _master in s.texts():
                 if written is not None and (s.name, f.ref) not in written:
                     continue
-                if str(got.get(f.ref, "")).upper() == "#NAME?":
+                if f.ref in unknown:
                     out[(s.name, f.ref)] = "LibreOffice does not know a function it calls"
                     continue
                 if not policy_call.search(text or ""):

@@ -34,6 +34,9 @@ class WithFallback(Engine):
     def trust_stored_values(self, yes: bool) -> None:
         self.engine.trust_stored_values(yes)
 
+    def meanwhile(self, work) -> None:
+        self.engine.meanwhile(work)
+
     def compute(self, path: Path, registry: Registry, scan: WorkbookScan) -> Computed:
         try:
             return self.engine.compute(path, registry, scan)

@@ -179,6 +179,24 @@ class Worker:
         self.send(op, **kw)
         return self.receive()
 
+    def collect(self, n: int) -> list[dict]:
+        """The answers to the last ``n`` requests sent without waiting (:meth:`send`), in order;
+        every one is read before the first failure among them is raised, so that the pipe stays in
+        step (a worker that stopped has no more to read)."""
+        out: list[dict] = []
+        error = None
+        for _ in range(n):
+            try:
+                out.append(self.receive())
+            except WorkbookError as e:
+                error = error or e
+                if not self.alive():
+                    break
+                out.append({})
+        if error is not None:
+            raise error
+        return out
+
     def kill(self) -> None:
         """Stop the worker at once (LibreOffice dies with it) and remove its profile; the next
         :func:`worker` starts another. Nothing but that in a process that does not own it."""

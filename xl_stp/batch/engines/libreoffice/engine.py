@@ -37,7 +37,7 @@ cannot be overridden. By default (``keep_open=False``) the workbook is closed af
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +67,14 @@ class LibreOfficeEngine(Engine):
         #: computes only what is dirty — cells with no stored value, volatile cells, and what the
         #: STP_* results written make dirty — instead of every formula on load.
         self.keep_stored = False
+        self._meanwhile: Callable[[], None] | None = None
 
     def trust_stored_values(self, yes: bool) -> None:
         self.keep_stored = yes
+
+    def meanwhile(self, work: Callable[[], None]) -> None:
+        """``work`` runs during the next compute, while LibreOffice computes the values read last."""
+        self._meanwhile = work
 
     def prepare(self, path: Path) -> None:
         """Start LibreOffice loading the workbook (call only once the package has passed the safety
@@ -116,6 +121,7 @@ class LibreOfficeEngine(Engine):
         kept = False
         try:
             session = _Session(w, scan, plan, sheets)
+            session.meanwhile, self._meanwhile = self._meanwhile, None
             values = session.converge(loaded=not self.keep_stored)
             kept = self.keep_open
         finally:
@@ -188,6 +194,8 @@ class _Session:
         self.stale: set[int] = set()  # calls such an override may have changed and left: no cell asked for needed them
         #: argument ranges such an override read, while no write can have changed them since
         self.ranges: dict[tuple[str, str], list[list[Any]]] = {}
+        #: work that needs nothing computed here, run while LibreOffice computes the values read last
+        self.meanwhile: Callable[[], None] | None = None
 
     def current(self) -> bool:
         """The workbook is still the one open in the worker."""
@@ -210,15 +218,20 @@ class _Session:
             changed = self.passes.run(_read_refs(w, self.refs, exact=not first), defer_errors=first)
             if not changed and not self.passes.deferred:
                 break
+            if changed and plan.one_pass and not self.passes.deferred:  # no argument can have changed: no pass to
+                owed = plan.writer.write(changed, self.passes.outputs, wait=False)  # see that, and no wait between
+                w.send("calc", all=False)  # the last requests: LibreOffice writes, recalculates and is read in one go
+                return self.values(owed + 1)
             if changed:
                 plan.writer.write(changed, self.passes.outputs)
-                if plan.one_pass and not self.passes.deferred:  # no argument can have changed: no pass to see that
-                    w.call("calc", all=False)
-                    break
         return self.values()
 
-    def values(self) -> dict[str, dict[str, Any]]:
-        values = _read_results(self.w, self.scan, self.plan.result_boxes, self.plan.logical)
+    def values(self, owed: int = 0) -> dict[str, dict[str, Any]]:
+        """Every formula-result cell's value; ``owed``: answers to requests sent before, still to be
+        read (they come first). The work handed to :meth:`LibreOfficeEngine.meanwhile` runs while
+        LibreOffice answers."""
+        work, self.meanwhile = self.meanwhile, None
+        values = _read_results(self.w, self.scan, self.plan.result_boxes, self.plan.logical, owed, work)
         for i, (cell, _fn, _parsed) in enumerate(self.plan.calls):  # STP_* cells: our own values, with their types
             target = cell.array_ref or cell.ref
             block = _fit(as_excel(self.passes.outputs[i]), target, keep_types=True)
@@ -714,25 +727,32 @@ def _ref_boxes(refs: list[tuple[str, str]]) -> list[tuple[str, list[int], list[t
     return boxes
 
 
-def _read_results(w: Worker, scan: WorkbookScan, all_boxes: dict[str, list],
-                  logical: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+def _read_results(w: Worker, scan: WorkbookScan, all_boxes: dict[str, list], logical: dict[str, set[str]],
+                  owed: int = 0, meanwhile: Callable[[], None] | None = None) -> dict[str, dict[str, Any]]:
     """Every formula-result cell, read in bulk (an empty result as 0, as Excel shows it; a cell the
-    file stores a logical for, ``logical``, as True/False when LibreOffice gives 0 or 1)."""
+    file stores a logical for, ``logical``, as True/False when LibreOffice gives 0 or 1). The reads
+    are sent at once, after ``owed`` requests whose answers are still to come; ``meanwhile`` runs
+    while LibreOffice answers them all."""
+    reads = [(s.name, boxes[i:i + 200]) for s in scan.sheets for boxes in (all_boxes.get(s.name, []),)
+             for i in range(0, len(boxes), 200)]
+    for sheet, chunk in reads:
+        w.send("read", ranges=[[sheet, area(c1, r1, c2, r2)] for r1, r2, c1, c2, _ in chunk],
+               empty=False)  # formula cells only: never empty
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        answers = w.collect(owed + len(reads))[owed:]
     out: dict[str, dict[str, Any]] = {s.name: {} for s in scan.sheets}
-    for s in scan.sheets:
-        boxes = all_boxes.get(s.name, [])
-        if not boxes:
-            continue
-        got = out[s.name]
-        for i in range(0, len(boxes), 200):
-            chunk = boxes[i:i + 200]
-            data = w.call("read", ranges=[[s.name, area(c1, r1, c2, r2)] for r1, r2, c1, c2, _ in chunk],
-                          empty=False)["values"]  # formula cells only: never empty
-            for (r1, _r2, c1, _c2, members), block in zip(chunk, data):
-                for r, c, name in members:
-                    v = block[r - r1][c - c1]
-                    got[name] = 0.0 if v is None else v
-        for name in logical.get(s.name, ()):
+    for (sheet, chunk), answer in zip(reads, answers):
+        got = out[sheet]
+        for (r1, _r2, c1, _c2, members), block in zip(chunk, answer["values"]):
+            for r, c, name in members:
+                v = block[r - r1][c - c1]
+                got[name] = 0.0 if v is None else v
+    for sheet, names in logical.items():
+        got = out.get(sheet, {})
+        for name in names:
             if got.get(name) in (0.0, 1.0) and not isinstance(got[name], bool):
                 got[name] = bool(got[name])  # a logical LibreOffice did not mark (an array formula's cells): Excel's type
     return out

@@ -548,7 +548,7 @@ class _WritePlan:
             for b, formulas in zip(self.boxes, w.call("get_formulas", ranges=self.wanted)["formulas"]):
                 b["formulas"] = [row[0] for row in formulas]
 
-    def touch(self, written: list[tuple[str, str]]) -> None:
+    def touch(self, written: list[tuple[str, str]], wait: bool = True) -> int:
         """Have LibreOffice recompute the array formulas that read cells just written. It does not
         tell a multi-cell array formula that a range write (a whole range's values at once) changed
         cells it reads, so the next recalculation would leave it as it was; entered again, it is
@@ -556,8 +556,17 @@ class _WritePlan:
         boxes = [(sheet, bounds(ref)) for sheet, ref in written]
         touched = [[sheet, ref] for sheet, ref, reads in self.arrays
                    if reads is None or any(_overlap(bounds(r), b) for rs, r in reads for s, b in boxes if rs.lower() == s.lower())]
-        if touched:
-            self.w.call("touch", ranges=touched)
+        if not touched:
+            return 0
+        return self._send(wait, "touch", ranges=touched)
+
+    def _send(self, wait: bool, op: str, **kw) -> int:
+        """A request: its answer read (0), or left to be collected (1: one answer owed)."""
+        if wait:
+            self.w.call(op, **kw)
+            return 0
+        self.w.send(op, **kw)
+        return 1
 
     def pin(self, sheet: str, cell: str, formula: str) -> None:
         """A cell an override made a constant (``formula``, API syntax): a column rewritten later
@@ -568,8 +577,10 @@ class _WritePlan:
             if b["sheet"] == sheet and c1 <= c <= c2 and r1 <= r <= r2 and "formulas" in b:
                 b["formulas"][r - r1] = formula
 
-    def write(self, changed: list[int], values: dict[int, Any]) -> None:
-        ranges, errors, boxes = [], [], set()
+    def write(self, changed: list[int], values: dict[int, Any], wait: bool = True) -> int:
+        """Write the results of the calls ``changed``; with wait=False the requests are only sent,
+        and the number of answers owed returned (:meth:`Worker.collect`)."""
+        ranges, errors, boxes, owed = [], [], set(), 0
         for i in changed:
             if i in self.box_of:
                 boxes.add(self.box_of[i])
@@ -585,7 +596,7 @@ class _WritePlan:
                 ranges.append([cell.sheet, target, _fit(block, target), i not in self.cleared])
             self.cleared.add(i)
         if ranges or errors:
-            self.w.call("write", ranges=_merge(ranges) + errors)
+            owed += self._send(wait, "write", ranges=_merge(ranges) + errors)
         written = [(self.calls[i][0].sheet, self.calls[i][0].array_ref or self.calls[i][0].ref) for i in changed]
         if boxes:
             out = []
@@ -595,9 +606,10 @@ class _WritePlan:
                          if b["rows"].get(b["top"] + j) in values else f]  # a call not computed yet keeps its formula
                         for j, f in enumerate(b["formulas"])]
                 out.append([b["sheet"], b["ref"], rows])
-            self.w.call("set_formulas", ranges=out)
+            owed += self._send(wait, "set_formulas", ranges=out)
         if self.arrays:
-            self.touch(written)
+            owed += self.touch(written, wait)
+        return owed
 
 
 def _reading_arrays(scan: WorkbookScan, calls: list) -> list[tuple[str, str, list[tuple[str, str]] | None]]:
