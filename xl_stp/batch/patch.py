@@ -156,7 +156,7 @@ class _SheetPatcher:
             cell = None
             if new is None:
                 pass
-            elif type(new) is float and v is not None and b't="' not in attrs and math.isfinite(new):
+            elif type(new) is float and v is not None and (not attrs or b't="' not in attrs) and math.isfinite(new):
                 # a number where a number was (the commonest case), as _rewrite would write it
                 text = (str(int(new)) if new == int(new) and abs(new) < 1e15 else repr(new)).encode()
                 if text != v and not _same_number(v, new):

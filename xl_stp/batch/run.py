@@ -239,8 +239,10 @@ def _still_meant(computed, written: dict, keep: set) -> list[WorkbookError]:
 
 def _meaning_lines(meaning, sc: WorkbookScan) -> list[str]:
     """One line per cell whose stored value was not an error: kept, or now an error."""
-    texts = {(s.name, f.ref): f.text or "" for s in sc.sheets for f in s.formulas}
     out = [str(WorkbookError(why, sheet, cell)) for (sheet, cell), why in meaning.kept.items()]
+    if not meaning.errors:
+        return out
+    texts = {(s.name, f.ref): f.text or "" for s in sc.sheets for f in s.formulas}
     for (sheet, cell), v in meaning.errors.items():
         out.append(str(WorkbookError(f"was a value in the file and is now {v} (={texts.get((sheet, cell), '')})", sheet, cell)))
     return out

@@ -781,7 +781,7 @@ def _computed(values: dict[str, dict[str, Any]], spill_problems: list[WorkbookEr
     result = Computed(values=values)
     result.problems.extend(spill_problems)
     for sheet, cells in values.items():
-        for name, v in list(cells.items()):
+        for name, v in [(name, v) for name, v in cells.items() if type(v) is str]:
             if v == "#CIRC!":
                 result.problems.append(WorkbookError("is part of a circular reference; left as it was", sheet, name))
                 del cells[name]
