@@ -214,3 +214,35 @@ def test_cross_check_runs_the_other_engine_and_reports_disagreements(tmp_path):
     wb.close()
     r = regen_file(odd, REGISTRY, out_dir=tmp_path / "out", engine="libreoffice", cross_check=True)
     assert r.problems == []  # our ROUND override makes the formulas engine agree
+
+
+def test_the_garbage_collector_runs_less_often_while_workbooks_run_and_as_before_after(tmp_path):
+    """Raised while any task runs (two threads overlapping included), put back when the last ends,
+    also when a task fails."""
+    import gc
+    import threading
+
+    from xl_stp.batch.parallel import FEWER_COLLECTIONS, failures_recorded
+
+    class Result:
+        error = None
+        problems: list = []
+
+    before = gc.get_threshold()
+    inside, entered, leave = [], threading.Barrier(2), threading.Event()
+
+    def task(fail: bool) -> None:
+        with failures_recorded(Result()):
+            entered.wait(10)
+            inside.append(gc.get_threshold()[0])
+            if fail:
+                raise ValueError("a task that fails")
+            leave.wait(10)
+    threads = [threading.Thread(target=task, args=(fail,)) for fail in (True, False)]
+    for t in threads:
+        t.start()
+    threads[0].join(10)
+    assert gc.get_threshold()[0] == FEWER_COLLECTIONS  # the other task still runs
+    leave.set()
+    threads[1].join(10)
+    assert inside == [FEWER_COLLECTIONS] * 2 and gc.get_threshold() == before
