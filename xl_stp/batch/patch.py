@@ -159,9 +159,14 @@ class _SheetPatcher:
             elif type(new) is float and v is not None and (not attrs or b't="' not in attrs) and math.isfinite(new):
                 # a number where a number was (the commonest case), as _rewrite would write it
                 text = (str(int(new)) if new == int(new) and abs(new) < 1e15 else repr(new)).encode()
-                if text != v and not _same_number(v, new):
-                    changed.append((sheet, name, v.decode("utf-8"), new))
-                    cell = b'<c r="' + ref + b'"' + attrs + b">" + f_xml + b"<v>" + text + b"</v></c>"
+                if text != v:  # another text may still be the same number (_same_number, inline)
+                    try:
+                        old = float(v)
+                    except ValueError:
+                        old = math.nan
+                    if not (old == new or (old and new and abs(old - new) <= SAME * max(abs(old), abs(new)))):
+                        changed.append((sheet, name, v.decode("utf-8"), new))
+                        cell = b'<c r="' + ref + b'"' + attrs + b">" + f_xml + b"<v>" + text + b"</v></c>"
             else:
                 old_v = v.decode("utf-8") if v is not None else ("" if empty else None)
                 cell = self._rewrite(name, b"", b' r="' + ref + b'"' + attrs, f_xml, old_v, b"")

@@ -8,7 +8,6 @@ formula-result cells are read from.
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -273,6 +272,7 @@ class _Plan:
         self.writer = _WritePlan(scan, calls)
         self.names = scan.names
         self.result_boxes = result_boxes(scan)
+        self.overlaid = self._overlaid()
         #: formula cells the file stores a logical for, by sheet (LibreOffice may give them as numbers)
         self.logical = {s.name: {f.ref for f in s.formulas if f.cached_type == "b"} for s in scan.sheets}
         self.pre_args: dict[int, list[Any]] = {}
@@ -331,8 +331,7 @@ class _Plan:
         return sorted({val for i, (_, _, parsed) in enumerate(self.calls) if i not in self.pre_args
                        for k, val in parsed if k == "scratch" or (k == "ref" and val not in self.overlaid)})
 
-    @functools.cached_property
-    def overlaid(self) -> set[tuple[str, str]]:
+    def _overlaid(self) -> set[tuple[str, str]]:
         """Argument ranges whose every cell an STP_* call fills, each such call before every call
         that reads the range in the order: a pass lays its results over what LibreOffice would give."""
         at = {i: k for k, i in enumerate(self.order)}
