@@ -179,6 +179,11 @@ class Worker:
         self.send(op, **kw)
         return self.receive()
 
+    def forget(self, n: int) -> None:
+        """The answers to the last ``n`` requests sent will not be read by their sender (it failed
+        on the way): they are dropped before the next answer is read, as a deferred request's are."""
+        self._owed += n
+
     def collect(self, n: int) -> list[dict]:
         """The answers to the last ``n`` requests sent without waiting (:meth:`send`), in order;
         every one is read before the first failure among them is raised, so that the pipe stays in

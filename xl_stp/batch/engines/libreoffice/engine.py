@@ -215,16 +215,33 @@ class _Session:
             # stores no value for, is still #NAME?): its results all change, so a second pass
             # follows, which reads them exactly.
             first = fresh and n_pass == 0
-            changed = self.passes.run(_read_refs(w, self.refs, exact=not first), defer_errors=first)
+            asked = _ask(w, self.refs, exact=not first)
+            owed = self._write_ahead() if first and loaded and plan.one_pass else 0  # while LibreOffice reads
+            try:
+                changed = self.passes.run(_answer(w, asked), defer_errors=first)
+            except BaseException:
+                w.forget(owed)  # the pipe stays in step for the next workbook
+                raise
+            if (changed or owed) and plan.one_pass and not self.passes.deferred:  # no argument can have changed:
+                if changed:  # no pass to see that, and no wait between the last requests: LibreOffice writes,
+                    owed += plan.writer.write(changed, self.passes.outputs, wait=False)  # recalculates and is
+                w.send("calc", all=False)  # read in one go
+                return self.values(owed + 1)
+            w.collect(owed)
             if not changed and not self.passes.deferred:
                 break
-            if changed and plan.one_pass and not self.passes.deferred:  # no argument can have changed: no pass to
-                owed = plan.writer.write(changed, self.passes.outputs, wait=False)  # see that, and no wait between
-                w.send("calc", all=False)  # the last requests: LibreOffice writes, recalculates and is read in one go
-                return self.values(owed + 1)
             if changed:
                 plan.writer.write(changed, self.passes.outputs)
         return self.values()
+
+    def _write_ahead(self) -> int:
+        """The results of the calls computed from the file's input cells, written into LibreOffice's
+        copy before the other calls are computed (the first pass then finds them unchanged); the
+        number of answers owed (:meth:`Worker.collect`)."""
+        ahead = [i for i in self.plan.order if i in self.plan.pre_args]
+        for i in ahead:
+            self.passes.outputs[i] = self.passes.known[i].result
+        return self.plan.writer.write(ahead, self.passes.outputs, wait=False) if ahead else 0
 
     def values(self, owed: int = 0) -> dict[str, dict[str, Any]]:
         """Every formula-result cell's value; ``owed``: answers to requests sent before, still to be
@@ -691,10 +708,21 @@ def _overlay(data: list[list[Any]], key: tuple[str, str], fresh: dict[tuple[str,
 def _read_refs(w: Worker, refs: list[tuple[str, str]], exact: bool = True) -> dict[tuple[str, str], list[list[Any]]]:
     """Every referenced range, read in one call: nearby ranges of a sheet share a box, as long as
     the box is not mostly cells nobody asked for."""
+    return _answer(w, _ask(w, refs, exact))
+
+
+def _ask(w: Worker, refs: list[tuple[str, str]], exact: bool = True) -> list:
+    """:func:`_read_refs`'s request, sent; what :func:`_answer` needs to take its answer (the next)."""
     boxes = _ref_boxes(refs)
+    if boxes:
+        w.send("read", ranges=[[sheet, area(*b)] for sheet, b, _ in boxes], exact=exact)
+    return boxes
+
+
+def _answer(w: Worker, boxes: list) -> dict[tuple[str, str], list[list[Any]]]:
     if not boxes:
         return {}
-    blocks = w.call("read", ranges=[[sheet, area(*b)] for sheet, b, _ in boxes], exact=exact)["values"]
+    blocks = w.receive()["values"]
     out = {}
     for (sheet, box, members), data in zip(boxes, blocks):
         for key in members:
