@@ -222,10 +222,12 @@ class _Session:
             except BaseException:
                 w.forget(owed)  # the pipe stays in step for the next workbook
                 raise
-            if (changed or owed) and plan.one_pass and not self.passes.deferred:  # no argument can have changed:
-                if changed:  # no pass to see that, and no wait between the last requests: LibreOffice writes,
-                    owed += plan.writer.write(changed, self.passes.outputs, wait=False)  # recalculates and is
-                w.send("calc", all=False)  # read in one go
+            if (changed or owed) and plan.one_pass and not self.passes.deferred:
+                # No argument can have changed, so no pass more to see that; the last requests go
+                # without a wait between them: LibreOffice writes, recalculates and is read in one go.
+                if changed:
+                    owed += plan.writer.write(changed, self.passes.outputs, wait=False)
+                w.send("calc", all=False)
                 return self.values(owed + 1)
             w.collect(owed)
             if not changed and not self.passes.deferred:
