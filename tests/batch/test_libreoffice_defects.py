@@ -280,3 +280,37 @@ def test_without_keep_open_the_workbook_is_closed_and_overrides_refused(tmp_path
     _engine().compute(_booleans(tmp_path / "b.xlsx"), REGISTRY, scan(tmp_path / "b.xlsx"))  # another workbook opened
     with pytest.raises(WorkbookError, match="no workbook is open"):
         kept.override({"M": {"A2": 1.0}})
+
+
+# ---- a workbook LibreOffice crashes on ----------------------------------------------------------
+
+def test_a_workbook_libreoffice_crashes_on_fails_alone_and_the_next_one_gets_a_new_libreoffice(tmp_path, monkeypatch):
+    """LibreOffice 25.2 crashes loading FORECAST.ETS.CONFINT of a text (as on a sheet of the
+    Excel-saved corpus). The next workbook used to wait for the old worker until the timeout (300 s),
+    whose UNO bridge hung on the way out; it now gets a new one at once."""
+    from xl_stp.batch.engines.libreoffice import client
+
+    crasher = tmp_path / "crash.xlsx"
+    wb = xlsxwriter.Workbook(str(crasher))
+    ws = wb.add_worksheet("S")
+    ws.write("C39", "x")
+    ws.write_formula("C41", "=_xlfn.FORECAST.ETS.CONFINT(50,{3,3,1,2,3,2,1,3,2,1},{3,7,5,6,7,8,1,3,4,9},C39,4,1,)", None, 0)
+    ws.write_formula("C42", "=_xlfn.FORECAST.ETS.CONFINT(50,{3,3,1,2,3,2,1,3,2,1},{3,7,5,6,7,8,1,3,4,9},0.95,C39,1,)", None, 0)
+    wb.close()
+    plain = tmp_path / "plain.xlsx"
+    wb = xlsxwriter.Workbook(str(plain))
+    ws = wb.add_worksheet("S")
+    ws.write("A1", 2)
+    ws.write_formula("A2", "=A1*21", None, 0)
+    wb.close()
+    monkeypatch.setattr(client, "TIMEOUT", 30.0)  # a hang fails the test in 30 s, not 300
+    first = regen_file(crasher, REGISTRY, out_dir=tmp_path / "out", engine="libreoffice")
+    if "crashed" not in (first.error or ""):
+        pytest.skip(f"this LibreOffice does not crash on it ({first.status}: {first.error})")
+    assert first.failed and not (tmp_path / "out" / "crash.xlsx").exists()
+    nxt = regen_file(plain, REGISTRY, out_dir=tmp_path / "out", engine="libreoffice")
+    assert (nxt.status, nxt.error) == ("ok", None)
+    import openpyxl
+    assert openpyxl.load_workbook(nxt.output, data_only=True)["S"]["A2"].value == 42
+    fused = regen_file(crasher, REGISTRY, out_dir=tmp_path / "fused", engine="fused")  # computed by formulas alone
+    assert fused.status == "ok" and fused.engine == "formulas" and "crashed" in fused.problems[0]

@@ -146,7 +146,10 @@ class Worker:
                 raise WorkbookError("LibreOffice stopped unexpectedly")
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
-        return json.loads(line)
+        res = json.loads(line)
+        if res.get("crashed"):  # LibreOffice died on this workbook: the worker is not waited for (its UNO
+            self.kill()  # bridge can hang on the way out), and the next workbook gets a new one
+        return res
 
     def send(self, op: str, **kw) -> None:
         """Send a request (before the worker is ready, too: it waits in the pipe)."""

@@ -14,8 +14,9 @@ syntax, else Excel's), {"op": "touch", "ranges": [[sheet, ref], ...]} (array for
 to be recomputed), {"op": "store", "path"} (LibreOffice's own save as .xlsx, for the benchmark's
 native-only baseline), {"op": "close"}, {"op": "quit"} (answered {"stopped": true} once LibreOffice
 is stopped; the profile is removed after, the client not waiting). Each gets one JSON line back:
-{"ok": true, ...} or {"ok": false, "error": "..."}; if LibreOffice crashed, the answer says so and
-the worker ends (the client starts a new one for the next workbook).
+{"ok": true, ...} or {"ok": false, "error": "..."}; if LibreOffice crashed, the answer says so
+("crashed": true) and the worker ends (the client kills it, since Python's UNO bridge can hang on
+the way out when LibreOffice is gone, and starts a new one for the next workbook).
 
 The profile: each worker has its own, a new folder of the system temp removed when it quits: a copy
 of the prepared profile of this LibreOffice installation, kept in the cache ($XL_STP_CACHE_DIR, else
@@ -806,7 +807,7 @@ def serve(office):
         except Exception as e:
             res = {"ok": False, "error": f"{type(e).__name__}: {e}"}
             if office.proc is not None and office.proc.poll() is not None:  # it crashed: this worker ends,
-                res["error"] = "crashed on this workbook"  # the next workbook gets a new one
+                res["error"], res["crashed"] = "crashed on this workbook", True  # the next workbook gets a new one
                 print(json.dumps(res), flush=True)
                 return
         print(json.dumps(res), flush=True)
