@@ -148,12 +148,11 @@ class _SheetPatcher:
             return None
         values, changed, sheet = self.values, self.report.changed, self.sheet
         out = [pieces[0]]
-        append = out.append
+        extend = out.extend  # a cell goes out as its pieces, joined once at the end
         for ref, attrs, f_xml, v, empty, after in zip(pieces[1::8], pieces[2::8], pieces[3::8], pieces[6::8],
                                                      pieces[7::8], pieces[8::8]):
             name = ref.decode()
             new = values.get(name)
-            cell = None
             if new is None:
                 pass
             elif type(new) is float and v is not None and (not attrs or b't="' not in attrs) and math.isfinite(new):
@@ -166,15 +165,16 @@ class _SheetPatcher:
                         old = math.nan
                     if not (old == new or (old and new and abs(old - new) <= SAME * max(abs(old), abs(new)))):
                         changed.append((sheet, name, v.decode("utf-8"), new))
-                        cell = b'<c r="' + ref + b'"' + attrs + b">" + f_xml + b"<v>" + text + b"</v></c>"
+                        extend((b'<c r="', ref, b'"', attrs, b">", f_xml, b"<v>", text, b"</v></c>", after))
+                        continue
             else:
                 old_v = v.decode("utf-8") if v is not None else ("" if empty else None)
                 cell = self._rewrite(name, b"", b' r="' + ref + b'"' + attrs, f_xml, old_v, b"")
-            if cell is None:
-                cell = (b'<c r="' + ref + b'"' + attrs + b">" + f_xml
-                        + (b"<v>" + v + b"</v>" if v is not None else (b"<v/>" if empty else b"")) + b"</c>")
-            append(cell)
-            append(after)
+                if cell is not None:
+                    extend((cell, after))
+                    continue
+            extend((b'<c r="', ref, b'"', attrs, b">", f_xml,  # the cell as it was
+                    b"<v>" + v + b"</v>" if v is not None else (b"<v/>" if empty else b""), b"</c>", after))
         return b"".join(out)
 
     def cell(self, m: re.Match) -> bytes:
@@ -331,7 +331,7 @@ def _write_package(pkg: Package, raw, values: Mapping[str, Mapping[str, Any]], f
     byte for byte."""
     parts = {p.part: p.name for p in pkg.sheet_parts()}
     needs_shared = any(values.get(name) for name in parts.values())
-    shared = pkg.shared_strings() if needs_shared else None
+    shared = _SharedStrings(pkg) if needs_shared else None
     charts = new_chart_parts(pkg, values, _same) if needs_shared else {}
     with zipfile.ZipFile(raw, "w", allowZip64=True) as zout:
         for info in pkg.zip.infolist():
@@ -351,6 +351,17 @@ def _write_package(pkg: Package, raw, values: Mapping[str, Mapping[str, Any]], f
                             behind.write(patcher.block(block, pieces))
                 else:
                     shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+class _SharedStrings:
+    """The workbook's shared strings, read the first time one is asked for: only a formula cell
+    that stores its text as a shared string needs them here, which few files have."""
+
+    def __init__(self, pkg: Package):
+        self.pkg = pkg
+
+    def __getitem__(self, i: int) -> str:
+        return self.pkg.shared_strings()[i]
 
 
 class _Behind:
