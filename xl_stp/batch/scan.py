@@ -458,8 +458,15 @@ def _fast_cells(block: bytes, sheet: str) -> list[FormulaCell]:
             kind = _kind(fa.get("t"))
             si = fa.get("si")
             array_ref = fa.get("ref") if kind == "array" else None
-        cells.append(FormulaCell(sheet, ref.decode(), xml_text(text) if text else None, kind, si, array_ref,
-                                 xml_text(v) if v else None, t))
+        if text:  # xml_text, without its call where there is nothing to resolve (the usual case)
+            text = text.decode()
+            if "&" in text or "\r" in text:
+                text = xml_text(text)
+        if v:
+            v = v.decode()
+            if "&" in v or "\r" in v:
+                v = xml_text(v)
+        cells.append(FormulaCell(sheet, ref.decode(), text or None, kind, si, array_ref, v or None, t))
     if len(cells) != len(F_OPEN.findall(block)):
         raise _NotFast
     return cells

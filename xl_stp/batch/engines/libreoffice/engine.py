@@ -53,7 +53,7 @@ from ...recalc import VOLATILE_CELL, Graph, Key, Parser
 from ...scan import WorkbookScan
 from ..base import Computed, Engine, Registry, Unsupported
 from .client import Worker, adopt_early, worker
-from .plan import PRE_MAX_CELLS, _api_value, _fit, _one_pass, _overlap, _Plan, _set_scratch
+from .plan import PRE_MAX_CELLS, _api_value, _fit, _one_pass, _overlap, _Plan, _set_scratch, result_boxes
 
 
 class LibreOfficeEngine(Engine):
@@ -185,8 +185,12 @@ class _Session:
         self.w, self.scan, self.plan, self.sheets = w, scan, plan, sheets
         self.generation = w.opened
         _missing_sheets(plan.calls, sheets)
-        _set_scratch(w, plan)
-        plan.writer.load(w)
+        owed = _set_scratch(w, plan)
+        load = plan.writer.load(w)
+        plan.result_boxes = result_boxes(scan)  # worked out while LibreOffice sets up (not while it loads)
+        answers = w.collect(owed + load)
+        if load:
+            plan.writer.loaded(answers[-1])
         self.refs = plan.lo_refs()
         self.passes = _Passes(plan)
         self.overridden: dict[str, dict[str, Any]] = {}

@@ -53,21 +53,26 @@ def to_api(text: str) -> str | None:
     return "=" + "".join(out)
 
 
-def _set_scratch(w: Worker, plan: _Plan) -> None:
+def _set_scratch(w: Worker, plan: _Plan) -> int:
     """Scratch formulas: one range call per sheet where they translate, the parser for the rest;
-    then the expressions of array formulas, each over a range of its own size."""
+    then the expressions of array formulas, each over a range of its own size. Without array
+    expressions the requests are only sent: the number of answers owed (:meth:`Worker.collect`)."""
     blocks, singles = [], []
     for sheet, rows in plan.scratch.items():
         api = [to_api(text) for _row, text in rows]
         top = rows[-1][0]
         blocks.append([sheet, f"A{top}:A{rows[0][0]}", [[a or ""] for a in reversed(api)]])
         singles.extend([sheet, f"A{row}", text] for (row, text), a in zip(rows, api) if a is None)
-    if blocks:
-        w.call("set_formulas", ranges=blocks)
-    if singles:
-        w.call("formulas", cells=singles)
-    if plan.arrays:
+    requests = ([("set_formulas", {"ranges": blocks})] if blocks else []) + \
+               ([("formulas", {"cells": singles})] if singles else [])
+    if plan.arrays:  # their sizes are asked next, and read at once
+        for op, kw in requests:
+            w.call(op, **kw)
         _set_arrays(w, plan)
+        return 0
+    for op, kw in requests:
+        w.send(op, **kw)
+    return len(requests)
 
 
 def _set_arrays(w: Worker, plan: _Plan) -> None:
@@ -271,7 +276,7 @@ class _Plan:
         self.order, self.deps = _order(calls)
         self.writer = _WritePlan(scan, calls)
         self.names = scan.names
-        self.result_boxes = result_boxes(scan)
+        self.result_boxes: dict[str, list] = {}  # where the results are read (:func:`result_boxes`), once LibreOffice has loaded
         self.overlaid = self._overlaid()
         #: formula cells the file stores a logical for, by sheet (LibreOffice may give them as numbers)
         self.logical = {s.name: {f.ref for f in s.formulas if f.cached_type == "b"} for s in scan.sheets}
@@ -540,12 +545,18 @@ class _WritePlan:
         self.wanted = wanted
         self.arrays = _reading_arrays(scan, calls)
 
-    def load(self, w: Worker) -> None:
-        """Read the formulas of the columns it will rewrite (in LibreOffice's own syntax)."""
+    def load(self, w: Worker) -> int:
+        """Ask for the formulas of the columns it will rewrite (in LibreOffice's own syntax): one
+        answer owed, for :meth:`loaded` (or none, with no such column)."""
         self.w = w
-        if self.wanted:
-            for b, formulas in zip(self.boxes, w.call("get_formulas", ranges=self.wanted)["formulas"]):
-                b["formulas"] = [row[0] for row in formulas]
+        if not self.wanted:
+            return 0
+        w.send("get_formulas", ranges=self.wanted)
+        return 1
+
+    def loaded(self, answer: dict) -> None:
+        for b, formulas in zip(self.boxes, answer["formulas"]):
+            b["formulas"] = [row[0] for row in formulas]
 
     def touch(self, written: list[tuple[str, str]], wait: bool = True) -> int:
         """Have LibreOffice recompute the array formulas that read cells just written. It does not
