@@ -106,7 +106,6 @@ def test_a_workbook_with_no_formula_is_never_handed_to_libreoffice(tmp_path, how
     import openpyxl
 
     from xl_stp.batch.package import Package
-    from xl_stp.batch.scan import has_formulas
 
     path = tmp_path / "data.xlsx"
     wb = openpyxl.Workbook()
@@ -125,11 +124,15 @@ def test_a_workbook_with_no_formula_is_never_handed_to_libreoffice(tmp_path, how
                 z.writestr(name, data)
     with Package(path) as pkg:
         assert pkg.asks_full_calc()
-        assert has_formulas(pkg) == (how != "no formula")
+        assert pkg.has_formulas() == (how != "no formula")
+    from xl_stp.cli import _open_early
+
+    _open_early(["regen", str(path), "--out", str(tmp_path / "out")])  # the command line's own early opening
+    assert (client._early is not None) == (how != "no formula")
     before = client.worker().opened
     r = regen_file(path, REGISTRY, out_dir=tmp_path / "out", engine="libreoffice")
     assert r.status == "ok", r.error
     if how == "no formula":
         assert client.worker().opened == before and r.recalc == "no formula cells: nothing to recompute"
-    else:
-        assert client.worker().opened == before + 1 and r.formula_cells == 1
+    else:  # the early opening adopted: no other
+        assert client.worker().opened == before and r.formula_cells == 1 and client._early is None

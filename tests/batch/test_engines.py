@@ -359,3 +359,37 @@ def test_work_offered_to_the_engine_runs_at_most_once_and_the_output_is_the_same
     assert r.status == plain.status == "ok"
     assert runs == ([False] if engine == "libreoffice" else [])
     assert sha(r.output) == sha(plain.output)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="LibreOffice not installed")
+def test_the_one_pass_walk_follows_a_shared_formula_from_its_master(tmp_path):
+    """C2 stores no text of its own: it shares C1's =IFERROR(B1,0)+5, moved down a row, so it reads
+    the STP_* cell B2 (C1 reads the input B1). Read without the move, the walk would find only inputs."""
+    import re
+    import zipfile
+
+    from tests.batch.test_recalc import excel_like
+    from xl_stp.batch.engines.libreoffice.engine import LibreOfficeEngine
+    from xl_stp.batch.engines.libreoffice.plan import _one_pass, _Plan
+
+    path = excel_like(tmp_path / "m.xlsx", {"A1": 100, "A2": 90, "B1": 100, "B2": ("=STP_CHECK(A1,A2)", 0),
+                                            "C1": ("=IFERROR(B1,0)+5", 0), "C2": ("=IFERROR(B2,0)+5", 0),
+                                            "D1": ("=STP_CHECK(C2,10)", 0)}, full_calc=True)
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    sheet = re.sub(rb'<f>IFERROR\(B1,0\)\+5</f>', b'<f t="shared" ref="C1:C2" si="0">IFERROR(B1,0)+5</f>', sheet)
+    sheet = re.sub(rb'<f>IFERROR\(B2,0\)\+5</f>', b'<f t="shared" si="0"/>', sheet)
+    assert sheet.count(b't="shared"') == 2
+    parts["xl/worksheets/sheet1.xml"] = sheet
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    sc = scan(path)
+    plan = _Plan(sc, LibreOfficeEngine()._calls(REGISTRY, sc))
+    plan.precompute(path, sc)
+    assert _one_pass(sc, plan) is False
+    r = regen_file(path, REGISTRY, out_dir=tmp_path / "lo", engine="libreoffice")
+    got = openpyxl.load_workbook(r.output, data_only=True)["Model"]
+    assert (r.status, got["B2"].value, got["C1"].value, got["C2"].value, got["D1"].value) == ("ok", 10, 105, 15, 5)

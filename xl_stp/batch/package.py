@@ -25,6 +25,7 @@ NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ANY_F = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")  # a formula element, any prefix
 ROOT_START = re.compile(rb"<[A-Za-z_]")  # the first start tag: the prolog (where a DTD would be) is over
 
 #: Default limits: well under this machine's memory, far above any real workbook.
@@ -328,6 +329,22 @@ class Package:
         fullCalcOnLoad), as files written by programs that do not compute their formulas do."""
         calc = self.workbook().find(f"{{{NS}}}calcPr")
         return calc is not None and calc.get("fullCalcOnLoad") in ("1", "true")
+
+    def has_formulas(self) -> bool:
+        """Some worksheet has a formula element: read only as far as the first one, so that an
+        engine is handed a workbook early (to load it while Python imports and scans) only when it
+        will have something to compute — a data-only file, as pandas and openpyxl export them with
+        fullCalcOnLoad, never is. Something that only looks like one (in a comment) makes it True:
+        the scan has the last word."""
+        self.begin_pass()
+        for part in self.sheet_parts():
+            with self.open(part.part) as stream:
+                tail = b""
+                while chunk := stream.read(1 << 20):
+                    if _ANY_F.search(tail + chunk):
+                        return True
+                    tail = chunk[-64:]
+        return False
 
     def workbook(self) -> Element:
         """xl/workbook.xml, parsed (read once)."""

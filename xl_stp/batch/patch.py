@@ -105,7 +105,8 @@ class Ahead:
             self.pkg.begin_pass()  # a reading of its own (the write-back begins another)
             for part in parts:
                 with self.pkg.open(part) as stream:
-                    self.blocks[part] = [(block, split(block)) for block in row_blocks(stream, size=BLOCK)]
+                    # a block of another shape: [], so that the write-back goes the general way at once
+                    self.blocks[part] = [(block, split(block) or []) for block in row_blocks(stream, size=BLOCK)]
         except Exception:  # noqa: BLE001 - the write-back reads the part itself and reports the problem
             self.blocks.clear()
 
@@ -133,7 +134,7 @@ class _SheetPatcher:
         """A block of whole rows, patched. On a sheet the scan found plain (and with no cells filled
         by an array formula, which have no <f> of their own) the formula cells are found by the
         scan's own FORMULA_CELL; a block holding a formula cell of another shape goes the general way.
-        ``pieces``: the block as :func:`split` gave it, when that was done ahead."""
+        ``pieces``: the block as :func:`split` gave it, when that was done ahead ([]: another shape)."""
         if self.fast:
             out = self._plain(pieces if pieces is not None else split(data))
             if out is not None:

@@ -24,7 +24,7 @@ from .parallel import execute, failures_recorded
 from .patch import Ahead, PatchReport, patch, remove_stale_temps
 from .recalc import guard_meaning, select
 from .verify import compare
-from .scan import WorkbookScan, has_formulas, scan
+from .scan import WorkbookScan, scan
 from .settled import described, settled
 
 SUFFIXES = (".xlsx", ".xlsm")
@@ -178,7 +178,7 @@ def _regenerate(pkg: Package, dst: Path, registry: Registry, eng: Engine, result
     """Scan, compute and patch an open package; the counts and problems go into ``result``."""
     pkg.check_prologs()  # before anything else reads the file: LibreOffice loads it while Python scans it
     loading = Loading(eng, pkg)
-    if (full or pkg.asks_full_calc()) and has_formulas(pkg):  # all recomputed: the engine loads it while Python scans
+    if (full or pkg.asks_full_calc()) and pkg.has_formulas():  # all recomputed: the engine loads it while Python scans
         eng.trust_stored_values(False)
         loading()
     sc = _scan(pkg, eng)

@@ -275,25 +275,6 @@ def _scan(pkg: Package, limits: Limits, keep: bool) -> WorkbookScan:
     )
 
 
-_ANY_F = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")  # a formula element, any prefix
-
-
-def has_formulas(pkg: Package) -> bool:
-    """Some worksheet of the package has a formula element: read only as far as the first one (a
-    regeneration that recomputes every formula has its engine start loading the workbook then,
-    while Python scans it; a workbook with no formula is never handed to an engine). Something
-    that only looks like one (in a comment) makes it True: the scan has the last word."""
-    pkg.begin_pass()
-    for part in pkg.sheet_parts():
-        with pkg.open(part.part) as stream:
-            tail = b""
-            while chunk := stream.read(1 << 20):
-                if _ANY_F.search(tail + chunk):
-                    return True
-                tail = chunk[-64:]
-    return False
-
-
 def _defined_names(wb, parts: list[SheetPart], all_sheet_names: list[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
     """Defined names: the global ones, and the sheet-scoped ones by (sheet, name)."""
     by_index = {p.index: p.name for p in parts}

@@ -23,7 +23,7 @@ from .engines import Loading, Registry, get_engine
 from .package import Limits, Package, WorkbookError
 from .parallel import execute, failures_recorded
 from .recalc import VOLATILE_CELL, Graph, agree
-from .scan import WorkbookScan, constants, has_formulas
+from .scan import WorkbookScan, constants
 from .scan import scan as scan_workbook
 
 @dataclass
@@ -148,7 +148,7 @@ def verify_file(path: str | Path, registry: Registry, engine: str = "auto", limi
             pkg.check_prologs()
             loading = Loading(eng, pkg)
             try:
-                if has_formulas(pkg):  # the engine loads the workbook while Python scans it
+                if pkg.has_formulas():  # the engine loads the workbook while Python scans it
                     loading()
                 sc = scan_workbook(pkg)
                 result.formula_cells = sc.formula_count

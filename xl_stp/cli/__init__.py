@@ -66,7 +66,8 @@ def _open_early(argv: list[str]) -> None:
     LibreOffice load it (as the regeneration will: recalculating on load only for ``--full`` or a
     file that asks for it) while Python imports the rest; the engine adopts that opening if the
     file is unchanged when it gets there. Anything unusual (several files, a folder, a limit given,
-    a package that needs a private copy, a file that fails its checks): nothing, the run as always."""
+    a package that needs a private copy, a file that fails its checks, a file with no formula):
+    nothing, the run as always."""
     from pathlib import Path
 
     files = [a for a in argv if not a.startswith("-") and Path(a).suffix.lower() in (".xlsx", ".xlsm")]
@@ -78,7 +79,7 @@ def _open_early(argv: list[str]) -> None:
 
         with Package(Path(files[0])) as pkg:
             pkg.check_prologs()
-            if pkg.readable_path() != pkg.path:
+            if pkg.readable_path() != pkg.path or not pkg.has_formulas():  # nothing for LibreOffice to compute
                 return
             full = "--full" in argv or pkg.asks_full_calc()
         open_early(str(Path(files[0]).resolve()), recalc=full)

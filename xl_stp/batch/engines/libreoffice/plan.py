@@ -435,7 +435,8 @@ class _Upstream:
         self.parser = Parser(scan)
         self.sheets = {s.name: s for s in scan.sheets}
         self.index: dict[str, dict[str, FormulaCell]] = {}
-        self.anchors: dict[str, dict[str, FormulaCell | None]] = {}
+        #: sheet -> shared formula cell -> (the text it is written in, its master) (:meth:`SheetScan.texts`)
+        self.shared: dict[str, dict[str, tuple[str | None, FormulaCell]]] = {}
         self.coords: dict[str, list[tuple[int, int, str]]] = {}
         self.seen: set[tuple[str, str]] = set()
 
@@ -466,12 +467,14 @@ class _Upstream:
                 if (sheet, f.ref) in self.seen:  # an array formula's cells: its formula, once
                     continue
                 self.seen.add((sheet, f.ref))
-                if len(self.seen) > ONE_PASS_MAX_FORMULAS:
+                text, master = self._shared(sheet).get(f.ref, (f.text, f)) if f.kind == "shared" else (f.text, f)
+                if len(self.seen) > ONE_PASS_MAX_FORMULAS or text is None or f.kind == "dataTable":
                     return False
-                reads, dc, dr = self._reads(sheet, f)
-                if reads is None or reads.unknown or reads.volatile:
+                reads = self.parser.reads(text, sheet)
+                if reads.unknown or reads.volatile:
                     return False
-                stack.extend((ref.sheet, ref.shifted(dc, dr)[1:], False) for ref in reads.refs)
+                (c, r), (c0, r0) = bounds(f.ref)[:2], bounds(master.ref)[:2]  # shared: shifted from its master
+                stack.extend((ref.sheet, ref.shifted(c - c0, r - r0)[1:], False) for ref in reads.refs)
         return True
 
     def _formulas(self, sheet: str) -> dict[str, FormulaCell]:
@@ -479,14 +482,16 @@ class _Upstream:
         if sheet not in self.index:
             s = self.sheets.get(sheet)
             cells = {f.ref: f for f in s.formulas} if s else {}
-            anchors: dict[str, FormulaCell | None] = {}
-            for f in s.formulas if s else ():
-                if f.kind == "shared" and f.si is not None and f.text is not None:
-                    anchors[f.si] = None if f.si in anchors else f  # two texts for one group: not followed
             if s:
                 cells.update((name, cells[ref]) for name, ref in s.array_members.items() if ref in cells)
-            self.index[sheet], self.anchors[sheet] = cells, anchors
+            self.index[sheet] = cells
         return self.index[sheet]
+
+    def _shared(self, sheet: str) -> dict[str, tuple[str | None, FormulaCell]]:
+        if sheet not in self.shared:
+            self.shared[sheet] = {f.ref: (text, master) for f, text, master in self.sheets[sheet].texts()
+                                  if master is not None}
+        return self.shared[sheet]
 
     def _coords(self, sheet: str) -> list[tuple[int, int, str]]:
         """(column, row, name) of each formula cell of a sheet, for a box larger than their number."""
@@ -494,20 +499,6 @@ class _Upstream:
             self.coords[sheet] = [(*bounds(name)[:2], name) for name in self.index[sheet]]
         return self.coords[sheet]
 
-    def _reads(self, sheet: str, f: FormulaCell):
-        """What a formula reads, and the shift from the text as written (a shared formula's anchor)."""
-        text, dc, dr = f.text, 0, 0
-        if f.kind == "dataTable":
-            return None, 0, 0
-        if f.kind == "shared" and f.text is None:
-            anchor = self.anchors[sheet].get(f.si)
-            if anchor is None:
-                return None, 0, 0
-            (c0, r0), (c, r) = bounds(anchor.ref)[:2], bounds(f.ref)[:2]
-            text, dc, dr = anchor.text, c - c0, r - r0
-        if text is None:
-            return None, 0, 0
-        return self.parser.reads(text, sheet), dc, dr
 
 class _WritePlan:
     """How STP_* results go into LibreOffice's copy with few calls: an array range as one range;
